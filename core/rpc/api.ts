@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { IdInput } from './schemas/common';
+import { ApplyConfigResult, ConfigFile } from './schemas/config';
+import { CreateInstanceInput, Instance, UpdateInstanceInput } from './schemas/instance';
+import { EngineInfo, Settings, SettingsPatch } from './schemas/settings';
+import {
+  CloseAllConnectionsInput, Connection, GetLogsInput, History, HistoryInput, ListConnectionsInput,
+  LogEntry, StatsTick,
+} from './schemas/stats';
+
+interface MethodSchema<I extends z.ZodType, O extends z.ZodType> { input: I; output: O }
+const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O): MethodSchema<I, O> => ({ input, output });
+const NoInput = z.undefined().or(z.object({}).strict()).optional();
+
+/**
+ * The engine's one contract. Every method takes at most one object argument, validated with
+ * `input` on the serving side; the same methods back the dashboard, the desktop shell and the
+ * HTTP APIs.
+ */
+export const coreMethods = {
+  /** Engine version, data dir, pid, uptime. */
+  getInfo: method(NoInput, EngineInfo),
+
+  /** All instances in creation order. */
+  listInstances: method(NoInput, z.array(Instance)),
+  /** One instance; E_NOT_FOUND if unknown. */
+  getInstance: method(IdInput, Instance),
+  /** Persists a new instance and (by default) starts it. E_CONFIG_CONFLICT on a taken id or name. */
+  createInstance: method(CreateInstanceInput, Instance),
+  /** Renames, toggles auto-start or replaces the spec (a running instance restarts). */
+  updateInstance: method(UpdateInstanceInput, Instance),
+  /** Stops and deletes an instance; its traffic history is kept. */
+  deleteInstance: method(IdInput, IdInput),
+  /** stopped|failed → starting → running (or failed with `error`). */
+  startInstance: method(IdInput, Instance),
+  /** running → stopping → stopped; live connections are closed. */
+  stopInstance: method(IdInput, Instance),
+  restartInstance: method(IdInput, Instance),
+
+  getSettings: method(NoInput, Settings),
+  /** Top-level keys replace; routing changes apply to new connections at once. */
+  updateSettings: method(SettingsPatch, Settings),
+
+  listConnections: method(ListConnectionsInput, z.array(Connection)),
+  /** Closes one live connection; E_NOT_FOUND if it is gone. */
+  closeConnection: method(z.object({ id: z.string().min(1) }), z.object({ id: z.string() })),
+  closeAllConnections: method(CloseAllConnectionsInput, z.object({ closed: z.number() })),
+
+  /** The latest 1 Hz tick. */
+  getStats: method(NoInput, StatsTick),
+  /** Traffic history: 1 s buckets for 1 h, 1 min for 24 h, 1 h for 90 days. */
+  getHistory: method(HistoryInput, History),
+  /** Zeroes the cumulative counters (all scopes) without touching history. */
+  resetCounters: method(NoInput, z.object({ ok: z.literal(true) })),
+
+  /** Recent log entries from the ring buffer, oldest first. */
+  getLogs: method(GetLogsInput, z.array(LogEntry)),
+
+  /** The current state as a configuration file. */
+  exportConfig: method(NoInput, ConfigFile),
+  /** Applies a configuration file (validated as a whole before anything changes). */
+  applyConfig: method(ConfigFile, ApplyConfigResult),
+};
+
+export type CoreMethods = typeof coreMethods;
+export type CoreMethodName = keyof CoreMethods;
+export type MethodInput<M extends CoreMethodName> = z.input<CoreMethods[M]['input']>;
+export type MethodParsed<M extends CoreMethodName> = z.output<CoreMethods[M]['input']>;
+export type MethodOutput<M extends CoreMethodName> = z.output<CoreMethods[M]['output']>;
+
+/** What a caller sees: promise-returning methods taking the unparsed input. */
+export type CoreApi = {
+  [M in CoreMethodName]: undefined extends MethodInput<M>
+    ? (input?: MethodInput<M>) => Promise<MethodOutput<M>>
+    : (input: MethodInput<M>) => Promise<MethodOutput<M>>;
+};
+
+/** What the engine implements: parsed input in, output (or its promise) out. */
+export type CoreApiImpl = {
+  [M in CoreMethodName]: (input: MethodParsed<M>) => MethodOutput<M> | Promise<MethodOutput<M>>;
+};
+
+/** Pushes from the engine. A peer receives only the events it subscribed to. */
+export interface CoreEvents {
+  /** Once a second. */
+  stats: StatsTick;
+  /** An instance was created, changed or changed state. */
+  instance: Instance;
+  instanceRemoved: { id: string };
+  /** A log entry at or above the configured level. */
+  log: LogEntry;
+  settings: Settings;
+}
+export type CoreEventName = keyof CoreEvents;
