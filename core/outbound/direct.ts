@@ -1,0 +1,117 @@
+import net, { type Socket } from 'node:net';
+import type { ConnMeta, Outbound } from '../adapter';
+import { formatHostPort } from '../common/net';
+import type { Logger } from '../log/logger';
+import { CoreError, type ErrorCode } from '../rpc';
+import { createDirectUdpConn } from './direct-udp';
+
+export interface DirectOutboundOptions {
+  /** Give up connecting after this long (E_DIAL_TIMEOUT). @default 10000 */
+  connectTimeoutMs?: number;
+  /** Debug notes about late socket errors and dropped datagrams. */
+  log?: Logger;
+}
+
+/**
+ * The "direct" outbound: plain TCP/UDP from this machine. dialTcp resolves with a connected
+ * socket that is allowHalfOpen, noDelay and paused (call resume() to read); it already has an
+ * 'error' listener so a reset before the caller wires it up cannot crash the process.
+ */
+export function createDirectOutbound(opts: DirectOutboundOptions = {}): Outbound {
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+  const log = opts.log;
+  return {
+    tag: 'direct',
+    type: 'direct',
+    dialTcp: (meta, signal) => dialDirect(meta, connectTimeoutMs, signal, log),
+    openUdp: async (meta: ConnMeta) => createDirectUdpConn(meta, log),
+  };
+}
+
+/** Maps a Node socket/DNS error to the E_DIAL_* code that says why a dial failed. */
+export function dialErrorCode(err: unknown): ErrorCode {
+  if (err instanceof CoreError) return err.code;
+  let code = (err as NodeJS.ErrnoException | undefined)?.code;
+  // autoSelectFamily fails with an AggregateError of every attempt.
+  if (code === undefined && err instanceof AggregateError) code = (err.errors[0] as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'E_DIAL_REFUSED';
+    case 'EHOSTUNREACH':
+    case 'EHOSTDOWN':
+      return 'E_DIAL_UNREACHABLE';
+    case 'ENETUNREACH':
+    case 'ENETDOWN':
+    case 'EADDRNOTAVAIL':
+      return 'E_DIAL_NETWORK';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+    case 'EAI_NODATA':
+      return 'E_DIAL_DNS';
+    case 'ETIMEDOUT':
+    case 'ERR_SOCKET_CONNECTION_TIMEOUT':
+      return 'E_DIAL_TIMEOUT';
+    case 'ECONNRESET':
+    case 'ECONNABORTED':
+      return 'E_DIAL_RESET';
+    default:
+      return 'E_DIAL_FAILED';
+  }
+}
+
+const WORDING: Partial<Record<ErrorCode, string>> = {
+  E_DIAL_REFUSED: 'refused',
+  E_DIAL_UNREACHABLE: 'host unreachable',
+  E_DIAL_NETWORK: 'network unreachable',
+  E_DIAL_DNS: 'name not resolved',
+  E_DIAL_TIMEOUT: 'timed out',
+  E_DIAL_RESET: 'reset by peer',
+};
+
+/** A CoreError for a failed dial whose message names the destination: "connect 127.0.0.1:1 refused". */
+export function dialError(err: unknown, host: string, port: number): CoreError {
+  if (err instanceof CoreError) return err;
+  const code = dialErrorCode(err);
+  const why = WORDING[code] ?? `failed: ${(err as Error)?.message ?? String(err)}`;
+  return new CoreError(code, `connect ${formatHostPort(host, port)} ${why}`, { cause: err });
+}
+
+function dialDirect(meta: ConnMeta, timeoutMs: number, signal: AbortSignal | undefined, log?: Logger): Promise<Socket> {
+  const { host, port } = meta.destination;
+  return new Promise<Socket>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new CoreError('E_DIAL_FAILED', `connect ${formatHostPort(host, port)} aborted`, { cause: signal.reason }));
+      return;
+    }
+    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+    const timer = setTimeout(() => fail(new CoreError('E_DIAL_TIMEOUT', `connect ${formatHostPort(host, port)} timed out after ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = () => fail(new CoreError('E_DIAL_FAILED', `connect ${formatHostPort(host, port)} aborted`, { cause: signal?.reason }));
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+    };
+    function fail(err: CoreError) {
+      cleanup();
+      socket.destroy();
+      reject(err);
+    }
+    function onError(err: Error) {
+      fail(dialError(err, host, port));
+    }
+    function onConnect() {
+      cleanup();
+      socket.pause();
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        if (log?.enabled('debug')) log.debug(`direct ${formatHostPort(host, port)}: ${err.code ?? err.message}`);
+      });
+      resolve(socket);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+  });
+}

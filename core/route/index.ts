@@ -1,0 +1,2 @@
+export { createRouter, validateRouteSettings, type RouterOptions } from './router';
+export { createRelay, type EngineRelay, type RelayDeps } from './relay';

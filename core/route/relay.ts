@@ -1,0 +1,111 @@
+import type { Socket } from 'node:net';
+import type { ConnMeta, Destination, Relay, RelayOptions, RouteDecision, Router, StatsSink, TrackedConn, UdpAssociation } from '../adapter';
+import type { Logger } from '../log/logger';
+import { nativeAvailable } from './splice';
+import { TcpSession } from './tcp-session';
+import { NatSweeper, UdpNat } from './udp-nat';
+
+export interface RelayDeps {
+  /** Routes each datagram of UDP associations. */
+  router: Router;
+  /** The only place bytes are reported: opened/closed per TrackedConn, sampled by the collector. */
+  stats: StatsSink;
+  log: Logger;
+}
+
+/** The engine's relay, plus what the engine needs to shut it down. */
+export interface EngineRelay extends Relay {
+  /** Tracked connections still open (TCP sessions, tracked sockets, UDP NAT entries). */
+  activeCount(): number;
+  /** Closes every connection and UDP association (engine shutdown). */
+  closeAll(reason: string): void;
+}
+
+/**
+ * The data path shared by every inbound. TCP uses the native splice relay when it is available
+ * and `RELAYDESK_NATIVE` is not "0", the lean JS relay otherwise (see TcpSession); UDP
+ * associations go through a NAT table (see UdpNat) expired by one shared sweeper.
+ */
+export function createRelay(deps: RelayDeps): EngineRelay {
+  const { stats, log } = deps;
+  const open = new Set<TrackedConn>();
+  const associations = new Set<UdpAssociation>();
+  const sweeper = new NatSweeper();
+
+  const opened = (conn: TrackedConn) => {
+    open.add(conn);
+    stats.opened(conn);
+  };
+  const closed = (conn: TrackedConn) => {
+    if (!open.delete(conn)) return;
+    stats.closed(conn);
+  };
+
+  return {
+    tcp(meta: ConnMeta, decision: RouteDecision, client: Socket, remote: Socket, opts: RelayOptions, head?: Buffer): void {
+      const native = process.env.RELAYDESK_NATIVE !== '0' && nativeAvailable();
+      const session = new TcpSession(meta, decision, client, remote, opts, { log, native, onClosed: closed });
+      opened(session);
+      session.start(head);
+    },
+
+    track(meta: ConnMeta, decision: RouteDecision, remote: Socket): void {
+      const conn = new TrackedSocket(meta, decision, remote, closed);
+      opened(conn);
+      if (remote.destroyed) conn.ended();
+      else remote.once('close', () => conn.ended());
+    },
+
+    udp(meta: ConnMeta, onReply: (payload: Buffer, from: Destination) => void, opts: RelayOptions): UdpAssociation {
+      const nat = new UdpNat(meta, onReply, opts, { router: deps.router, log, sweeper, opened, closed });
+      const association: UdpAssociation = {
+        send: (payload, to) => nat.send(payload, to),
+        close: () => {
+          associations.delete(association);
+          nat.close();
+        },
+      };
+      associations.add(association);
+      return association;
+    },
+
+    activeCount: () => open.size,
+
+    closeAll(reason: string): void {
+      for (const a of [...associations]) a.close();
+      for (const conn of [...open]) conn.close(reason);
+    },
+  };
+}
+
+/** A socket the inbound drives itself (plain HTTP via node:http); bytes come from its counters. */
+class TrackedSocket implements TrackedConn {
+  readonly rule: string;
+  readonly outbound: string;
+  readonly startedAt = Date.now();
+  private readonly baseUp: number;
+  private readonly baseDown: number;
+  private final: [number, number] | null = null;
+
+  constructor(readonly meta: ConnMeta, decision: RouteDecision, private readonly remote: Socket, private readonly onClosed: (c: TrackedConn) => void) {
+    this.rule = decision.rule;
+    this.outbound = decision.outbound.tag;
+    this.baseUp = remote.bytesWritten ?? 0;
+    this.baseDown = (remote.bytesRead ?? 0) - remote.readableLength;
+  }
+
+  sample(): [up: number, down: number] {
+    return this.final ?? [(this.remote.bytesWritten ?? 0) - this.baseUp, this.remote.bytesRead - this.baseDown];
+  }
+
+  close(_reason: string): void {
+    this.remote.destroy();
+    this.ended();
+  }
+
+  ended(): void {
+    if (this.final) return;
+    this.final = this.sample();
+    this.onClosed(this);
+  }
+}

@@ -1,0 +1,160 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+
+/** A relay handed to the native thread. */
+export interface SpliceHandle {
+  /** Bytes moved so far as counted by the native side: up = client→remote, down = remote→client. */
+  sample(): [up: number, down: number];
+  /** Asks the native side to stop relaying; onEnd follows (without error) on a later tick. */
+  close(): void;
+}
+
+/** Options of one spliced relay. */
+export interface SpliceOptions {
+  /** Ends the relay after this long without a byte either way; 0 disables it. */
+  idleTimeoutMs: number;
+}
+
+/** Whether the native addon loaded (Linux only) and `RELAYDESK_NATIVE` is not "0". */
+export function nativeAvailable(): boolean {
+  return process.env.RELAYDESK_NATIVE !== '0' && loadAddon() !== null;
+}
+
+/** Why the addon is not available (for a startup log line), or null when it is. */
+export function nativeUnavailableReason(): string | null {
+  if (process.env.RELAYDESK_NATIVE === '0') return 'disabled by RELAYDESK_NATIVE=0';
+  return loadAddon() === null ? loadError : null;
+}
+
+/**
+ * Relays client <-> remote in the native thread with splice(2). Returns null when the addon is
+ * unavailable or the sockets cannot be handed over (no fd, TLS, not a net.Socket, already ended,
+ * bytes buffered on the JS side): the caller then relays in JS, nothing was changed.
+ * onEnd is called exactly once, on the JS thread, when both directions finished (EOF each way,
+ * propagated as shutdown(SHUT_WR) on the other side = half-close), on idle timeout (an Error with
+ * code ETIMEDOUT), on a socket error (an Error with the errno code, e.g. ECONNRESET), or after
+ * close() (no error); the CALLER then destroys both sockets. The native side works on its own
+ * duplicates of the descriptors and closes them before onEnd, never the caller's.
+ */
+export function spliceRelay(client: Socket, remote: Socket, opts: SpliceOptions, onEnd: (err?: Error) => void): SpliceHandle | null {
+  if (!nativeAvailable()) return null;
+  const native = addon as Addon;
+  const clientFd = handoverFd(client);
+  const remoteFd = clientFd < 0 ? -1 : handoverFd(remote);
+  if (remoteFd < 0) return null;
+  stopJsReading(client);
+  stopJsReading(remote);
+  const owned = { client, remote };
+  let ended = false;
+  let handle: object;
+  try {
+    handle = native.start(clientFd, remoteFd, opts.idleTimeoutMs, (err?: Error) => {
+      if (ended) return;
+      ended = true;
+      live.delete(owned);
+      onEnd(err);
+    });
+  } catch {
+    // No descriptors or memory left for the pipes: the JS path can still try.
+    restoreJsReading(client);
+    restoreJsReading(remote);
+    return null;
+  }
+  live.add(owned);
+  return {
+    sample: () => native.sample(handle),
+    close: () => {
+      if (!ended) native.close(handle);
+    },
+  };
+}
+
+interface Addon {
+  start(clientFd: number, remoteFd: number, idleMs: number, onEnd: (err?: Error) => void): object;
+  sample(handle: object): [number, number];
+  close(handle: object): void;
+}
+
+/** The parts of net.Socket internals (lib/net.js) the handover relies on. */
+interface SocketInternals {
+  _handle: {
+    fd?: number;
+    reading?: boolean;
+    writeQueueSize?: number;
+    readStop?(): number;
+    setNoDelay?: unknown;
+  } | null;
+  _read(size: number): void;
+  _readableState?: { ended?: boolean };
+  connecting: boolean;
+  pending: boolean;
+}
+
+const ADDON_FILE = 'relaydesk_splice.node';
+/** Relative to this module: from source (core/route/) and from the bundle (dist/). */
+const ADDON_DIRS = ['../native/build/Release/', '../core/native/build/Release/'];
+
+/** Sockets owned by the native side: kept reachable until onEnd. */
+const live = new Set<{ client: Socket; remote: Socket }>();
+let addon: Addon | null | undefined;
+let loadError = 'not loaded';
+
+function loadAddon(): Addon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  if (process.platform !== 'linux') {
+    loadError = `splice(2) relay is Linux only (this is ${process.platform})`;
+    return addon;
+  }
+  loadError = `${ADDON_FILE} not built (run: node build/native.js)`;
+  try {
+    const require = createRequire(import.meta.url);
+    for (const dir of ADDON_DIRS) {
+      const file = fileURLToPath(new URL(dir + ADDON_FILE, import.meta.url));
+      if (!existsSync(file)) continue;
+      addon = require(file) as Addon;
+      break;
+    }
+  } catch (err) {
+    loadError = `${ADDON_FILE} failed to load: ${err instanceof Error ? err.message : String(err)}`;
+    addon = null;
+  }
+  return addon;
+}
+
+/** The socket's descriptor when it can be handed over as is, -1 otherwise. */
+function handoverFd(socket: Socket): number {
+  if (!(socket instanceof Socket) || socket instanceof TLSSocket) return -1;
+  const s = socket as unknown as SocketInternals;
+  const h = s._handle;
+  // setNoDelay exists on TCP handles only (not on pipes, TLS or JS stream wrappers).
+  if (h === null || typeof h.fd !== 'number' || h.fd < 0 || typeof h.readStop !== 'function' || typeof h.setNoDelay !== 'function') return -1;
+  if (socket.destroyed || s.connecting || s.pending) return -1;
+  if (socket.readableEnded || s._readableState?.ended || socket.writableEnded || socket.writableFinished) return -1;
+  if (socket.readableLength > 0 || socket.writableLength > 0 || (h.writeQueueSize ?? 0) > 0) return -1;
+  return h.fd;
+}
+
+function noRead(): void {
+  // The native side owns the descriptor: a queued resume()/read(0) must not restart libuv reads.
+}
+
+function stopJsReading(socket: Socket): void {
+  const s = socket as unknown as SocketInternals;
+  socket.pause();
+  const h = s._handle;
+  if (h?.readStop) {
+    h.reading = false;
+    h.readStop();
+  }
+  s._read = noRead;
+  // Idle time is the native side's to measure; a leftover JS timeout would fire on a live relay.
+  socket.setTimeout(0);
+}
+
+function restoreJsReading(socket: Socket): void {
+  delete (socket as unknown as Partial<SocketInternals>)._read;
+}
