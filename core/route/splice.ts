@@ -89,8 +89,6 @@ interface SocketInternals {
   } | null;
   _read(size: number): void;
   _readableState?: { ended?: boolean };
-  connecting: boolean;
-  pending: boolean;
 }
 
 const ADDON_FILE = 'relaydesk_splice.node';
@@ -132,7 +130,7 @@ function handoverFd(socket: Socket): number {
   const h = s._handle;
   // setNoDelay exists on TCP handles only (not on pipes, TLS or JS stream wrappers).
   if (h === null || typeof h.fd !== 'number' || h.fd < 0 || typeof h.readStop !== 'function' || typeof h.setNoDelay !== 'function') return -1;
-  if (socket.destroyed || s.connecting || s.pending) return -1;
+  if (socket.destroyed || socket.connecting || socket.pending) return -1;
   if (socket.readableEnded || s._readableState?.ended || socket.writableEnded || socket.writableFinished) return -1;
   if (socket.readableLength > 0 || socket.writableLength > 0 || (h.writeQueueSize ?? 0) > 0) return -1;
   return h.fd;

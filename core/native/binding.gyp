@@ -1,0 +1,15 @@
+# The Linux splice(2) relay addon (N-API, plain C). Built by build/native.js.
+{
+  "targets": [
+    {
+      "target_name": "relaydesk_splice",
+      "sources": ["src/addon.c", "src/relay.c", "src/worker.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "libraries": ["-lpthread"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,95 @@
+/*
+ * One spliced relay between two connected TCP sockets, and the worker thread that drives them.
+ *
+ * Ownership: the relay works on its own dup()s of the caller's descriptors, so the caller may
+ * close its sockets at any time without the worker ever touching a reused descriptor number.
+ * The struct is reference counted: the JS handle, the worker's list, each queued command and
+ * each pending completion hold one reference.
+ */
+#ifndef RELAYDESK_RELAY_H
+#define RELAYDESK_RELAY_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stddef.h>
+
+/* How a relay ended, reported once to JS. */
+enum rd_end_kind { RD_END_DONE = 0, RD_END_ERROR, RD_END_IDLE, RD_END_CLOSED };
+
+/* Which syscall failed, for the error message ("remote read ECONNRESET"). */
+enum rd_op { RD_OP_READ = 0, RD_OP_WRITE, RD_OP_SOCKET };
+
+struct rd_relay;
+
+/* What epoll reports for one socket: the relay and which of its two sockets. */
+typedef struct rd_endpoint {
+  struct rd_relay *relay;
+  int side; /* 0 = client, 1 = remote */
+} rd_endpoint;
+
+/* One direction: src socket -> pipe -> dst socket. Worker-only except `moved`. */
+typedef struct rd_dir {
+  int pipe_r, pipe_w;
+  size_t cap;          /* pipe capacity: how much one splice into it may take */
+  size_t pending;      /* bytes sitting in the pipe */
+  unsigned may_read;   /* src may have data, EOF or an error (edge seen, no EAGAIN since) */
+  unsigned may_write;  /* dst may accept data */
+  unsigned eof;        /* src returned EOF */
+  unsigned shut;       /* dst was shut down for writing (this direction is finished) */
+  _Atomic uint64_t moved; /* bytes written to dst; read by JS with relaxed loads */
+} rd_dir;
+
+typedef struct rd_relay {
+  _Atomic int refs;
+  int fd[2];          /* our dups: 0 = client, 1 = remote */
+  rd_endpoint ep[2];
+  rd_dir dir[2];      /* 0 = up (client -> remote), 1 = down (remote -> client) */
+  int64_t idle_ms;    /* 0 = no idle timeout */
+  int64_t last_active_ms;
+  /* Worker-only bookkeeping. */
+  int done;
+  int in_ready;
+  struct rd_relay *prev, *next;  /* worker's list of live relays */
+  struct rd_relay *ready_next;   /* relays whose pump stopped on its budget, not on EAGAIN */
+  /* Outcome, written by the worker before the completion is posted. */
+  int end_kind, end_errno, end_side, end_op;
+  /* JS thread only: the onEnd callback. */
+  void *js_on_end;
+} rd_relay;
+
+/* Creates a relay on dups of the two descriptors; returns NULL with errno set. Refs = 1. */
+rd_relay *rd_relay_create(int client_fd, int remote_fd, int64_t idle_ms);
+void rd_relay_ref(rd_relay *r);
+/* Drops one reference; the last one closes whatever descriptors are still open and frees. */
+void rd_relay_unref(rd_relay *r);
+/* Closes the relay's pipes and dups (idempotent). The worker removes them from epoll first. */
+void rd_relay_close_fds(rd_relay *r);
+
+/*
+ * Moves bytes in direction d until both ends would block, the budget is spent (returns 1: call
+ * again later) or an error happens (returns -1 with end_errno/end_side/end_op set). Returns 0
+ * when blocked or finished.
+ */
+int rd_relay_pump(rd_relay *r, int d, int64_t now_ms);
+/* Both directions ended with EOF propagated as shutdown(SHUT_WR). */
+int rd_relay_finished(const rd_relay *r);
+
+/* Monotonic milliseconds (coarse clock: cheap, a few ms of resolution is enough here). */
+int64_t rd_now_ms(void);
+
+/* The worker: one thread, one epoll instance, every relay of one JS environment. */
+typedef struct rd_worker rd_worker;
+/* Called on the worker thread for every ended relay (one reference is handed over). */
+typedef void (*rd_post_fn)(void *ctx, rd_relay *r);
+
+rd_worker *rd_worker_start(rd_post_fn post, void *ctx);
+/* Queue a new relay (takes its own reference) / ask to end one; both wake the worker. */
+int rd_worker_add(rd_worker *w, rd_relay *r);
+int rd_worker_close(rd_worker *w, rd_relay *r);
+/*
+ * Stops and joins the thread, closes the descriptors of every relay it still had (their JS
+ * callbacks are never called: the environment is going away) and frees the worker.
+ */
+void rd_worker_stop(rd_worker *w);
+
+#endif
