@@ -12,3 +12,4 @@ export * from './schemas/stats';
 export * from './schemas/settings';
 export * from './schemas/config';
 export * from './core';
+export * from './desktop';
