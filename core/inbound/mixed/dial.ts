@@ -1,0 +1,72 @@
+import type { Socket } from 'node:net';
+import type { ConnMeta, InstanceContext, RouteDecision } from '../../adapter';
+import {
+  REP_CONNECTION_REFUSED, REP_GENERAL_FAILURE, REP_HOST_UNREACHABLE, REP_NETWORK_UNREACHABLE, REP_NOT_ALLOWED, REP_TTL_EXPIRED,
+} from '../../codec/socks5';
+import { formatHostPort } from '../../common/net';
+import { CoreError, toCoreError } from '../../rpc';
+
+/** A routed and connected destination. */
+export interface Dialed {
+  decision: RouteDecision;
+  remote: Socket;
+}
+
+/**
+ * Routes `meta` and dials its destination through the chosen outbound. Rejects with a CoreError
+ * whose message names the destination; a block names the rule that blocked it.
+ */
+export async function routeAndDial(ctx: InstanceContext, meta: ConnMeta, signal?: AbortSignal): Promise<Dialed> {
+  const decision = await ctx.router.route(meta);
+  try {
+    return { decision, remote: await decision.outbound.dialTcp(meta, signal) };
+  } catch (err) {
+    const e = toCoreError(err);
+    if (e.code !== 'E_ROUTE_BLOCKED') throw e;
+    const dest = formatHostPort(meta.destination.host, meta.destination.port);
+    throw new CoreError('E_ROUTE_BLOCKED', `${dest} blocked by rule ${decision.rule}`, { cause: err });
+  }
+}
+
+/** The SOCKS5 reply code for a failed route or dial (RFC 1928 §6). */
+export function socksReplyFor(err: unknown): number {
+  switch (toCoreError(err).code) {
+    case 'E_ROUTE_BLOCKED':
+      return REP_NOT_ALLOWED;
+    case 'E_DIAL_NETWORK':
+      return REP_NETWORK_UNREACHABLE;
+    case 'E_DIAL_UNREACHABLE':
+    case 'E_DIAL_DNS':
+      return REP_HOST_UNREACHABLE;
+    case 'E_DIAL_REFUSED':
+      return REP_CONNECTION_REFUSED;
+    case 'E_DIAL_TIMEOUT':
+      return REP_TTL_EXPIRED;
+    default:
+      return REP_GENERAL_FAILURE;
+  }
+}
+
+/** An HTTP error answer for a failed route or dial: 403 blocked, 504 timeout, 502 otherwise. */
+export function httpErrorFor(err: unknown, target: string): { status: number; reason: string; body: string } {
+  const e = toCoreError(err);
+  switch (e.code) {
+    case 'E_ROUTE_BLOCKED':
+      return { status: 403, reason: 'Forbidden', body: `RelayDesk: ${target} was not forwarded: ${e.message}.\n` };
+    case 'E_DIAL_TIMEOUT':
+      return { status: 504, reason: 'Gateway Timeout', body: `RelayDesk: could not reach ${target}: ${e.message} (${e.code}).\n` };
+    default:
+      return { status: 502, reason: 'Bad Gateway', body: `RelayDesk: could not reach ${target}: ${e.message} (${e.code}).\n` };
+  }
+}
+
+/** A log line for a failed dial; blocks are expected and go to debug. */
+export function logDialFailure(ctx: InstanceContext, meta: ConnMeta, err: unknown): void {
+  const e = toCoreError(err);
+  const line = `${meta.inbound} ${meta.id} ${formatHostPort(meta.destination.host, meta.destination.port)}: ${e.message} (${e.code})`;
+  if (e.code === 'E_ROUTE_BLOCKED') {
+    if (ctx.log.enabled('debug')) ctx.log.debug(line);
+  } else {
+    ctx.log.info(line);
+  }
+}

@@ -1,0 +1,100 @@
+import net, { type AddressInfo, type Server, type Socket } from 'node:net';
+import type { InstanceContext, InstanceRunner } from '../../adapter';
+import { SOCKS_VERSION } from '../../codec/socks5';
+import { listenError } from '../../common/listen-error';
+import { formatHostPort } from '../../common/net';
+import { CoreError, parseHostPort, type MixedSpec } from '../../rpc';
+import { Handshake, type MixedEnv } from './handshake';
+import { HttpFront } from './http-front';
+import { serveHttp } from './http-head';
+import { serveSocks5 } from './socks5-session';
+import { UserTable } from './users';
+
+/**
+ * The mixed inbound: SOCKS5 (RFC 1928/1929, CONNECT and UDP ASSOCIATE) and an HTTP proxy
+ * (CONNECT and absolute-form requests) on one port, told apart by the first byte: 0x05 is SOCKS5,
+ * an ASCII letter HTTP, anything else is closed. Every routed connection goes through
+ * ctx.router, the chosen outbound and ctx.relay.
+ */
+export function createMixedInbound(spec: MixedSpec, ctx: InstanceContext): InstanceRunner {
+  return new MixedInbound(spec, ctx);
+}
+
+class MixedInbound implements InstanceRunner {
+  private server: Server | null = null;
+  private bound: string | null = null;
+  private closing: Promise<void> | null = null;
+  /** Every accepted socket until it closes: in handshake, relayed or served by node:http. */
+  private readonly sockets = new Set<Socket>();
+  private readonly env: MixedEnv;
+  private readonly front: HttpFront;
+
+  constructor(spec: MixedSpec, private readonly ctx: InstanceContext) {
+    this.env = { spec, ctx, users: new UserTable(spec.users), udpAssociations: new Set() };
+    this.front = new HttpFront(this.env);
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    if (this.closing) throw new CoreError('E_STATE_TRANSITION', 'this mixed inbound was closed; create a new one');
+    const listen = this.env.spec.listen;
+    const hp = parseHostPort(listen);
+    if (hp === null) throw new CoreError('E_CONFIG_INVALID', `listen "${listen}" is not host:port`);
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onConnection(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: hp.host, port: hp.port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((err: unknown) => {
+      this.server = null;
+      throw listenError(err, listen);
+    });
+    server.on('error', (err) => this.ctx.log.warn(`mixed listener ${this.bound}: ${err.message}`));
+    const addr = server.address() as AddressInfo;
+    this.bound = formatHostPort(addr.address, addr.port);
+    this.ctx.log.info(`mixed proxy (SOCKS5 + HTTP) listening on ${this.bound}${this.env.users.required ? ', authentication required' : ''}`);
+  }
+
+  address(): string | null {
+    return this.bound;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    const stopped = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    for (const close of [...this.env.udpAssociations]) close();
+    this.front.close();
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await stopped;
+    this.bound = null;
+  }
+
+  private onConnection(socket: Socket): void {
+    if (this.closing || socket.remoteAddress === undefined) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.ctx.log.enabled('debug')) this.ctx.log.debug(`client ${socket.remoteAddress}:${socket.remotePort} ${err.code ?? err.message}`);
+    });
+    const hs = new Handshake(socket, this.env);
+    socket.once('data', (first: Buffer) => {
+      const b = first[0]!;
+      if (b === SOCKS_VERSION) serveSocks5(hs, first);
+      else if ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)) serveHttp(hs, first, this.front);
+      else hs.reject('unknown-protocol', `first byte 0x${b.toString(16).padStart(2, '0')} is neither SOCKS5 nor HTTP`);
+    });
+  }
+}

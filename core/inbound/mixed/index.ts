@@ -1,0 +1,1 @@
+export { createMixedInbound } from './inbound';
