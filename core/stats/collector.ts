@@ -280,6 +280,11 @@ export class StatsCollector implements StatsSink {
     };
   }
 
+  /** Stops reporting a deleted instance (its live connections must be closed first). */
+  forgetInstance(id: string): void {
+    this.instances.delete(id);
+  }
+
   private *scopes(): Iterable<ScopeStats> {
     yield this.total;
     yield* this.instances.values();
