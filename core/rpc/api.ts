@@ -62,23 +62,28 @@ export const coreMethods = {
   applyConfig: method(ConfigFile, ApplyConfigResult),
 };
 
+/** A table of methods, each with its input and output schema. */
+export type MethodTable = Record<string, { input: z.ZodType; output: z.ZodType }>;
+
+/** What a caller of `T` sees: promise-returning methods taking the unparsed input. */
+export type RemoteApi<T extends MethodTable> = {
+  [M in keyof T]: undefined extends z.input<T[M]['input']>
+    ? (input?: z.input<T[M]['input']>) => Promise<z.output<T[M]['output']>>
+    : (input: z.input<T[M]['input']>) => Promise<z.output<T[M]['output']>>;
+};
+
+/** What the serving side of `T` implements: parsed input in, output (or its promise) out. */
+export type ApiImpl<T extends MethodTable> = {
+  [M in keyof T]: (input: z.output<T[M]['input']>) => z.output<T[M]['output']> | Promise<z.output<T[M]['output']>>;
+};
+
 export type CoreMethods = typeof coreMethods;
 export type CoreMethodName = keyof CoreMethods;
 export type MethodInput<M extends CoreMethodName> = z.input<CoreMethods[M]['input']>;
 export type MethodParsed<M extends CoreMethodName> = z.output<CoreMethods[M]['input']>;
 export type MethodOutput<M extends CoreMethodName> = z.output<CoreMethods[M]['output']>;
-
-/** What a caller sees: promise-returning methods taking the unparsed input. */
-export type CoreApi = {
-  [M in CoreMethodName]: undefined extends MethodInput<M>
-    ? (input?: MethodInput<M>) => Promise<MethodOutput<M>>
-    : (input: MethodInput<M>) => Promise<MethodOutput<M>>;
-};
-
-/** What the engine implements: parsed input in, output (or its promise) out. */
-export type CoreApiImpl = {
-  [M in CoreMethodName]: (input: MethodParsed<M>) => MethodOutput<M> | Promise<MethodOutput<M>>;
-};
+export type CoreApi = RemoteApi<CoreMethods>;
+export type CoreApiImpl = ApiImpl<CoreMethods>;
 
 /** Pushes from the engine. A peer receives only the events it subscribed to. */
 export interface CoreEvents {

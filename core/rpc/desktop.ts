@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ApiImpl, RemoteApi } from './api';
 import type { Channel } from './channel';
 import type { EventSource } from './core';
 import { createRpc, type Rpc } from './rpc';
@@ -104,21 +105,11 @@ export const desktopMethods = {
 
 export type DesktopMethods = typeof desktopMethods;
 export type DesktopMethodName = keyof DesktopMethods;
-export type DesktopMethodInput<M extends DesktopMethodName> = z.input<DesktopMethods[M]['input']>;
 export type DesktopMethodParsed<M extends DesktopMethodName> = z.output<DesktopMethods[M]['input']>;
-export type DesktopMethodOutput<M extends DesktopMethodName> = z.output<DesktopMethods[M]['output']>;
-
 /** What the renderer sees. */
-export type DesktopApi = {
-  [M in DesktopMethodName]: undefined extends DesktopMethodInput<M>
-    ? (input?: DesktopMethodInput<M>) => Promise<DesktopMethodOutput<M>>
-    : (input: DesktopMethodInput<M>) => Promise<DesktopMethodOutput<M>>;
-};
-
-/** What main implements: parsed input in, output (or its promise) out. */
-export type DesktopApiImpl = {
-  [M in DesktopMethodName]: (input: DesktopMethodParsed<M>) => DesktopMethodOutput<M> | Promise<DesktopMethodOutput<M>>;
-};
+export type DesktopApi = RemoteApi<DesktopMethods>;
+/** What main implements. */
+export type DesktopApiImpl = ApiImpl<DesktopMethods>;
 
 /** Pushes from the shell. */
 export interface DesktopEvents {
