@@ -2,6 +2,7 @@ import net, { type Socket } from 'node:net';
 import type { ConnMeta, Outbound } from '../adapter';
 import { formatHostPort } from '../common/net';
 import type { Logger } from '../log/logger';
+import { DeadlineQueue, type Deadlined } from '../route/deadline-queue';
 import { CoreError, type ErrorCode } from '../rpc';
 import { createDirectUdpConn } from './direct-udp';
 
@@ -18,12 +19,12 @@ export interface DirectOutboundOptions {
  * 'error' listener so a reset before the caller wires it up cannot crash the process.
  */
 export function createDirectOutbound(opts: DirectOutboundOptions = {}): Outbound {
-  const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+  const timeouts = new DeadlineQueue(opts.connectTimeoutMs ?? 10_000);
   const log = opts.log;
   return {
     tag: 'direct',
     type: 'direct',
-    dialTcp: (meta, signal) => dialDirect(meta, connectTimeoutMs, signal, log),
+    dialTcp: (meta, signal) => dialDirect(meta, timeouts, signal, log),
     openUdp: async (meta: ConnMeta) => createDirectUdpConn(meta, log),
   };
 }
@@ -78,7 +79,63 @@ export function dialError(err: unknown, host: string, port: number): CoreError {
   return new CoreError(code, `connect ${formatHostPort(host, port)} ${why}`, { cause: err });
 }
 
-function dialDirect(meta: ConnMeta, timeoutMs: number, signal: AbortSignal | undefined, log?: Logger): Promise<Socket> {
+/**
+ * One dial in progress: settles its promise once (connected, failed, timed out through the
+ * outbound's DeadlineQueue, or aborted), with plain listeners removed again on settle.
+ */
+class PendingDial implements Deadlined {
+  deadline = 0;
+  prevDue: Deadlined | null = null;
+  nextDue: Deadlined | null = null;
+  private readonly onConnect = () => this.connected();
+  private readonly onError = (err: Error) => this.fail(dialError(err, this.host, this.port));
+  private readonly onAbort = () => this.fail(new CoreError('E_DIAL_FAILED', `connect ${formatHostPort(this.host, this.port)} aborted`, { cause: this.signal?.reason }));
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly host: string,
+    private readonly port: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly timeouts: DeadlineQueue,
+    private readonly log: Logger | undefined,
+    private readonly resolve: (socket: Socket) => void,
+    private readonly reject: (err: CoreError) => void,
+  ) {
+    timeouts.add(this);
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    socket.on('connect', this.onConnect);
+    socket.on('error', this.onError);
+  }
+
+  expire(): void {
+    this.fail(new CoreError('E_DIAL_TIMEOUT', `connect ${formatHostPort(this.host, this.port)} timed out after ${this.timeouts.timeoutMs} ms`));
+  }
+
+  private cleanup(): void {
+    this.timeouts.remove(this);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.socket.off('connect', this.onConnect);
+    this.socket.off('error', this.onError);
+  }
+
+  private fail(err: CoreError): void {
+    this.cleanup();
+    this.socket.destroy();
+    this.reject(err);
+  }
+
+  private connected(): void {
+    this.cleanup();
+    const { socket, log, host, port } = this;
+    socket.pause();
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (log?.enabled('debug')) log.debug(`direct ${formatHostPort(host, port)}: ${err.code ?? err.message}`);
+    });
+    this.resolve(socket);
+  }
+}
+
+function dialDirect(meta: ConnMeta, timeouts: DeadlineQueue, signal: AbortSignal | undefined, log?: Logger): Promise<Socket> {
   const { host, port } = meta.destination;
   return new Promise<Socket>((resolve, reject) => {
     if (signal?.aborted) {
@@ -86,32 +143,6 @@ function dialDirect(meta: ConnMeta, timeoutMs: number, signal: AbortSignal | und
       return;
     }
     const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
-    const timer = setTimeout(() => fail(new CoreError('E_DIAL_TIMEOUT', `connect ${formatHostPort(host, port)} timed out after ${timeoutMs} ms`)), timeoutMs);
-    const onAbort = () => fail(new CoreError('E_DIAL_FAILED', `connect ${formatHostPort(host, port)} aborted`, { cause: signal?.reason }));
-    const cleanup = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.off('connect', onConnect);
-      socket.off('error', onError);
-    };
-    function fail(err: CoreError) {
-      cleanup();
-      socket.destroy();
-      reject(err);
-    }
-    function onError(err: Error) {
-      fail(dialError(err, host, port));
-    }
-    function onConnect() {
-      cleanup();
-      socket.pause();
-      socket.on('error', (err: NodeJS.ErrnoException) => {
-        if (log?.enabled('debug')) log.debug(`direct ${formatHostPort(host, port)}: ${err.code ?? err.message}`);
-      });
-      resolve(socket);
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
+    new PendingDial(socket, host, port, signal, timeouts, log, resolve, reject);
   });
 }

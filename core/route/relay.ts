@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
 import type { ConnMeta, Destination, Relay, RelayOptions, RouteDecision, Router, StatsSink, TrackedConn, UdpAssociation } from '../adapter';
 import type { Logger } from '../log/logger';
+import { IdleSweeper } from './idle-sweeper';
 import { nativeAvailable } from './splice';
-import { TcpSession } from './tcp-session';
-import { NatSweeper, UdpNat } from './udp-nat';
+import { TcpSession, type TcpSessionHooks } from './tcp-session';
+import { UdpNat } from './udp-nat';
 
 export interface RelayDeps {
   /** Routes each datagram of UDP associations. */
@@ -22,15 +23,17 @@ export interface EngineRelay extends Relay {
 }
 
 /**
- * The data path shared by every inbound. TCP uses the native splice relay when it is available
- * and `RELAYDESK_NATIVE` is not "0", the lean JS relay otherwise (see TcpSession); UDP
- * associations go through a NAT table (see UdpNat) expired by one shared sweeper.
+ * The data path shared by every inbound. TCP starts on the lean JS relay and moves to the native
+ * splice relay once a connection carries real volume, when the addon is available and
+ * `RELAYDESK_NATIVE` is not "0" (read at the first TCP relay; see TcpSession); UDP associations go
+ * through a NAT table (see UdpNat). One sweeper runs every idle timeout on the JS side.
  */
 export function createRelay(deps: RelayDeps): EngineRelay {
   const { stats, log } = deps;
   const open = new Set<TrackedConn>();
   const associations = new Set<UdpAssociation>();
-  const sweeper = new NatSweeper();
+  const sweeper = new IdleSweeper();
+  let tcpHooks: TcpSessionHooks | null = null;
 
   const opened = (conn: TrackedConn) => {
     open.add(conn);
@@ -43,8 +46,8 @@ export function createRelay(deps: RelayDeps): EngineRelay {
 
   return {
     tcp(meta: ConnMeta, decision: RouteDecision, client: Socket, remote: Socket, opts: RelayOptions, head?: Buffer): void {
-      const native = process.env.RELAYDESK_NATIVE !== '0' && nativeAvailable();
-      const session = new TcpSession(meta, decision, client, remote, opts, { log, native, onClosed: closed });
+      tcpHooks ??= { log, native: nativeAvailable(), sweeper, onClosed: closed };
+      const session = new TcpSession(meta, decision, client, remote, opts, tcpHooks);
       opened(session);
       session.start(head);
     },

@@ -2,6 +2,7 @@ import type { ConnMeta, Destination, RelayOptions, RouteDecision, Router, Tracke
 import { formatHostPort } from '../common/net';
 import type { Logger } from '../log/logger';
 import { isCoreError } from '../rpc';
+import type { IdleSweeper } from './idle-sweeper';
 
 /** Datagrams held per entry while its outbound conversation opens; more are dropped. */
 const MAX_PENDING = 64;
@@ -9,49 +10,12 @@ const MAX_PENDING = 64;
 export interface UdpNatHooks {
   router: Router;
   log: Logger;
-  sweeper: NatSweeper;
+  /** Expires idle NAT entries: at most idleTimeoutMs + the sweep period without traffic. */
+  sweeper: IdleSweeper;
   /** A NAT entry's conversation opened (report stats.opened). */
   opened(entry: TrackedConn): void;
   /** A NAT entry ended (report stats.closed). */
   closed(entry: TrackedConn): void;
-}
-
-/**
- * Expires idle NAT entries of every association with one interval timer, running only while
- * some association is open. The period follows the shortest idle timeout (a quarter of it,
- * between 25 ms and 1 s), so an entry lives at most idleTimeoutMs + period without traffic.
- */
-export class NatSweeper {
-  private readonly associations = new Set<UdpNat>();
-  private timer: NodeJS.Timeout | null = null;
-  private period = Infinity;
-
-  add(nat: UdpNat): void {
-    this.associations.add(nat);
-    const period = Math.min(1000, Math.max(25, Math.floor(nat.idleTimeoutMs / 4)));
-    if (period < this.period || this.timer === null) {
-      this.period = Math.min(period, this.period);
-      this.restart();
-    }
-  }
-
-  delete(nat: UdpNat): void {
-    this.associations.delete(nat);
-    if (this.associations.size === 0 && this.timer) {
-      clearInterval(this.timer);
-      this.timer = null;
-      this.period = Infinity;
-    }
-  }
-
-  private restart(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = setInterval(() => {
-      const now = Date.now();
-      for (const nat of this.associations) nat.sweep(now);
-    }, this.period);
-    this.timer.unref();
-  }
 }
 
 /** One NAT entry: the association's conversation through one outbound, and its TrackedConn. */

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { ConnMeta, InstanceContext } from '../../adapter';
 import { unmapIPv4 } from '../../codec/address';
 import type { MixedSpec } from '../../rpc';
+import type { DeadlineQueue, Deadlined } from '../../route/deadline-queue';
 import type { UserTable } from './users';
 
 /** How long a rejected client may take to read our last words before it is destroyed. */
@@ -14,6 +15,8 @@ export interface MixedEnv {
   readonly users: UserTable;
   /** Closers of live UDP associations; the inbound runs them all on close(). */
   readonly udpAssociations: Set<() => void>;
+  /** Handshake deadlines (spec.handshakeTimeoutMs after accept); the inbound clears it on close(). */
+  readonly deadlines: DeadlineQueue;
 }
 
 /** Kinds reported to StatsSink.badHandshake. */
@@ -25,19 +28,22 @@ export type BadHandshakeKind =
  * accept: trickling bytes do not extend it) and turns a premature close, a timeout or bad input
  * into exactly one badHandshake report and a close.
  */
-export class Handshake {
+export class Handshake implements Deadlined {
   /** What the client is in the middle of; a close now is reported under this kind. */
   phase: BadHandshakeKind | null = null;
+  deadline = 0;
+  prevDue: Deadlined | null = null;
+  nextDue: Deadlined | null = null;
+  /** The client's address, IPv4-mapped IPv6 unmapped. Read-only: source() gives a copy. */
+  readonly peer: ConnMeta['source'];
   private settled = false;
-  private readonly timer: NodeJS.Timeout;
-  private readonly peer: ConnMeta['source'];
   private readonly onGone = () => this.reject(this.phase, 'client closed during the handshake');
 
-  constructor(readonly socket: Socket, readonly env: MixedEnv) {
-    this.peer = { address: unmapIPv4(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
-    this.timer = setTimeout(() => this.reject('timeout', `no complete handshake within ${env.spec.handshakeTimeoutMs} ms`), env.spec.handshakeTimeoutMs);
-    socket.once('end', this.onGone);
-    socket.once('close', this.onGone);
+  constructor(readonly socket: Socket, readonly env: MixedEnv, remoteAddress: string) {
+    this.peer = { address: unmapIPv4(remoteAddress), port: socket.remotePort ?? 0 };
+    env.deadlines.add(this);
+    socket.on('end', this.onGone);
+    socket.on('close', this.onGone);
   }
 
   get done(): boolean {
@@ -56,6 +62,11 @@ export class Handshake {
     this.detach();
   }
 
+  /** The deadline passed (called by the inbound's DeadlineQueue). */
+  expire(): void {
+    this.reject('timeout', `no complete handshake within ${this.env.spec.handshakeTimeoutMs} ms`);
+  }
+
   /**
    * Rejects the client: reports `kind` (null: nothing was received, so nothing is counted), logs
    * at debug, sends `reply` if any and closes. Idempotent.
@@ -67,7 +78,7 @@ export class Handshake {
     const { ctx } = this.env;
     if (kind !== null) ctx.stats.badHandshake(ctx.instanceId, kind);
     if (ctx.log.enabled('debug')) {
-      const s = this.source();
+      const s = this.peer;
       ctx.log.debug(`handshake from ${s.address}:${s.port} rejected (${kind ?? 'not counted'}): ${reason}`);
     }
     if (reply === undefined) this.socket.destroy();
@@ -75,7 +86,7 @@ export class Handshake {
   }
 
   private detach(): void {
-    clearTimeout(this.timer);
+    this.env.deadlines.remove(this);
     this.socket.off('end', this.onGone);
     this.socket.off('close', this.onGone);
   }

@@ -6,7 +6,7 @@ import {
   encodeSimpleResponse, filterRawHeaders, hopByHopNames, hostHeaderFor, parseAbsoluteTarget, parseAuthorityTarget,
 } from '../../codec/http1';
 import { formatHostPort } from '../../common/net';
-import { logDialFailure, routeAndDial, httpErrorFor } from './dial';
+import { logDialFailure, routeAndDialFor, httpErrorFor } from './dial';
 import { closeWithReply, type BadHandshakeKind, type Handshake, type MixedEnv } from './handshake';
 import { checkProxyAuthorization } from './users';
 
@@ -86,21 +86,16 @@ async function tunnel(src: TunnelSource, dst: { host: string; port: number }, us
     source: { address: unmapIPv4(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 }, destination: dst, user,
   };
   socket.pause();
-  const abort = new AbortController();
-  const onClose = () => abort.abort(new Error('client closed'));
-  socket.once('close', onClose);
   let dialed;
   try {
-    dialed = await routeAndDial(ctx, meta, abort.signal);
+    dialed = await routeAndDialFor(ctx, meta, socket);
   } catch (err) {
-    socket.off('close', onClose);
     if (socket.destroyed) return;
     logDialFailure(ctx, meta, err);
     const e = httpErrorFor(err, formatHostPort(dst.host, dst.port));
     closeWithReply(socket, encodeSimpleResponse(e.status, e.reason, e.body));
     return;
   }
-  socket.off('close', onClose);
   const { decision, remote } = dialed;
   if (socket.destroyed) {
     remote.destroy();

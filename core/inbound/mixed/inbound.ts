@@ -8,6 +8,7 @@ import { Handshake, type MixedEnv } from './handshake';
 import { HttpFront } from './http-front';
 import { serveHttp } from './http-head';
 import { serveSocks5 } from './socks5-session';
+import { DeadlineQueue } from '../../route/deadline-queue';
 import { UserTable } from './users';
 
 /**
@@ -28,9 +29,20 @@ class MixedInbound implements InstanceRunner {
   private readonly sockets = new Set<Socket>();
   private readonly env: MixedEnv;
   private readonly front: HttpFront;
+  /** Listeners shared by every accepted socket (`this` is the socket): no closures per connection. */
+  private readonly forget: (this: Socket) => void;
+  private readonly onClientError: (this: Socket, err: NodeJS.ErrnoException) => void;
 
   constructor(spec: MixedSpec, private readonly ctx: InstanceContext) {
-    this.env = { spec, ctx, users: new UserTable(spec.users), udpAssociations: new Set() };
+    const sockets = this.sockets;
+    const log = ctx.log;
+    this.forget = function (this: Socket) {
+      sockets.delete(this);
+    };
+    this.onClientError = function (this: Socket, err: NodeJS.ErrnoException) {
+      if (log.enabled('debug')) log.debug(`client ${this.remoteAddress}:${this.remotePort} ${err.code ?? err.message}`);
+    };
+    this.env = { spec, ctx, users: new UserTable(spec.users), udpAssociations: new Set(), deadlines: new DeadlineQueue(spec.handshakeTimeoutMs) };
     this.front = new HttpFront(this.env);
   }
 
@@ -75,26 +87,28 @@ class MixedInbound implements InstanceRunner {
     this.front.close();
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    this.env.deadlines.clear();
     await stopped;
     this.bound = null;
   }
 
   private onConnection(socket: Socket): void {
-    if (this.closing || socket.remoteAddress === undefined) {
+    const remoteAddress = socket.remoteAddress;
+    if (this.closing || remoteAddress === undefined) {
       socket.destroy();
       return;
     }
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.ctx.log.enabled('debug')) this.ctx.log.debug(`client ${socket.remoteAddress}:${socket.remotePort} ${err.code ?? err.message}`);
-    });
-    const hs = new Handshake(socket, this.env);
-    socket.once('data', (first: Buffer) => {
+    socket.on('close', this.forget);
+    socket.on('error', this.onClientError);
+    const hs = new Handshake(socket, this.env, remoteAddress);
+    const onFirst = (first: Buffer) => {
+      socket.off('data', onFirst);
       const b = first[0]!;
       if (b === SOCKS_VERSION) serveSocks5(hs, first);
       else if ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)) serveHttp(hs, first, this.front);
       else hs.reject('unknown-protocol', `first byte 0x${b.toString(16).padStart(2, '0')} is neither SOCKS5 nor HTTP`);
-    });
+    };
+    socket.on('data', onFirst);
   }
 }

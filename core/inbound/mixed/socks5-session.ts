@@ -6,10 +6,17 @@ import {
 } from '../../codec/socks5';
 import { formatHostPort } from '../../common/net';
 import { closeWithReply, runGuarded, type Handshake } from './handshake';
-import { logDialFailure, routeAndDial, socksReplyFor } from './dial';
+import { logDialFailure, routeAndDialFor, socksReplyFor } from './dial';
 import { startUdpAssociation } from './socks5-udp';
 
 type Phase = 'greeting' | 'auth' | 'request' | 'done';
+
+/** Method selection replies, built once: socket.write never changes the buffer it is given. */
+const METHOD_REPLY: Record<number, Buffer> = {
+  [METHOD_NO_AUTH]: encodeMethod(METHOD_NO_AUTH),
+  [METHOD_USER_PASS]: encodeMethod(METHOD_USER_PASS),
+};
+const AUTH_OK = encodeAuthStatus(AUTH_SUCCESS);
 
 /**
  * Serves one SOCKS5 client from its first bytes: method selection, RFC 1929 authentication when
@@ -38,7 +45,7 @@ export function serveSocks5(hs: Handshake, first: Buffer): void {
         if (method === METHOD_NO_ACCEPTABLE) {
           return hs.reject('auth', `client offers methods [${r.methods.join(', ')}], none acceptable`, encodeMethod(METHOD_NO_ACCEPTABLE));
         }
-        socket.write(encodeMethod(method));
+        socket.write(METHOD_REPLY[method]!);
         buf = buf.subarray(r.end);
         phase = method === METHOD_USER_PASS ? 'auth' : 'request';
         hs.phase = method === METHOD_USER_PASS ? 'socks5-auth' : 'socks5-request';
@@ -50,7 +57,7 @@ export function serveSocks5(hs: Handshake, first: Buffer): void {
           user = env.users.check(r.username, r.password);
           if (user === null) return hs.reject('auth', `bad credentials for user "${printable(r.username)}"`, encodeAuthStatus(AUTH_FAILURE));
         }
-        socket.write(encodeAuthStatus(AUTH_SUCCESS));
+        socket.write(AUTH_OK);
         buf = buf.subarray(r.end);
         phase = 'request';
         hs.phase = 'socks5-request';
@@ -84,22 +91,17 @@ async function connect(hs: Handshake, req: Request, user: string | null, head: B
   const { ctx } = env;
   const meta: ConnMeta = {
     id: ctx.nextConnId(), instanceId: ctx.instanceId, inbound: 'socks5', network: 'tcp',
-    source: hs.source(), destination: req.dst, user,
+    source: hs.peer, destination: req.dst, user,
   };
-  const abort = new AbortController();
-  const onClose = () => abort.abort(new Error('client closed'));
-  socket.once('close', onClose);
   let dialed;
   try {
-    dialed = await routeAndDial(ctx, meta, abort.signal);
+    dialed = await routeAndDialFor(ctx, meta, socket);
   } catch (err) {
-    socket.off('close', onClose);
     if (socket.destroyed) return;
     logDialFailure(ctx, meta, err);
     closeWithReply(socket, encodeReply(socksReplyFor(err)));
     return;
   }
-  socket.off('close', onClose);
   const { decision, remote } = dialed;
   if (socket.destroyed) {
     remote.destroy();
