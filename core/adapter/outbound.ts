@@ -26,4 +26,6 @@ export interface Outbound {
   dialTcp(meta: ConnMeta, signal?: AbortSignal): Promise<Socket>;
   /** Opens a UDP conversation; rejects like dialTcp (E_ROUTE_BLOCKED for block). */
   openUdp(meta: ConnMeta): Promise<UdpConn>;
+  /** Releases what the outbound holds itself (caches, pools); live connections are not touched. */
+  close?(): void;
 }

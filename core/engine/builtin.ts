@@ -1,18 +1,24 @@
 import type { InstanceContext, InstanceRunner, Outbound } from '../adapter';
 import { createMixedInbound } from '../inbound/mixed';
+import { createVlessInbound } from '../inbound/vless';
 import { createBlockOutbound } from '../outbound/block';
 import { createDirectOutbound } from '../outbound/direct';
+import { createSocksOutbound } from '../outbound/socks';
+import { createVlessOutbound } from '../outbound/vless';
 import type { Logger } from '../log/logger';
-import { CoreError, type InstanceSpec } from '../rpc';
+import { CoreError, type InstanceSpec, type ProfileSpec } from '../rpc';
 
 /**
- * The only file that imports every protocol: instance types → runner factories, and the
- * builtin outbounds. A new protocol adds a line here and a member to InstanceSpec.
+ * The only file that imports every protocol: instance types → runner factories, the builtin
+ * outbounds, and profile specs → outbounds. A new protocol adds a line here and a member to
+ * InstanceSpec or ProfileSpec.
  */
 export function createRunner(spec: InstanceSpec, ctx: InstanceContext): InstanceRunner {
   switch (spec.type) {
     case 'mixed':
       return createMixedInbound(spec, ctx);
+    case 'vless':
+      return createVlessInbound(spec, ctx);
     default:
       throw new CoreError('E_CONFIG_INVALID', `unknown instance type "${(spec as { type: string }).type}"`);
   }
@@ -24,4 +30,16 @@ export function builtinOutbounds(log: Logger): Map<string, Outbound> {
     ['direct', createDirectOutbound({ log })],
     ['block', createBlockOutbound()],
   ]);
+}
+
+/** The outbound of a saved profile; its tag is the profile id. */
+export function createProfileOutbound(id: string, spec: ProfileSpec, log: Logger): Outbound {
+  switch (spec.type) {
+    case 'socks':
+      return createSocksOutbound(id, spec, { log });
+    case 'vless':
+      return createVlessOutbound(id, spec, { log });
+    default:
+      throw new CoreError('E_CONFIG_INVALID', `unknown profile type "${(spec as { type: string }).type}"`);
+  }
 }

@@ -7,6 +7,7 @@ import type { ConfigFile } from '../rpc';
 export const DEFAULT_CONFIG: ConfigFile = {
   version: 1,
   prune: false,
+  profiles: [],
   settings: {
     logLevel: 'info',
     route: { mode: 'rule', rules: [], final: 'direct', globalOutbound: 'direct', lanBypass: true },

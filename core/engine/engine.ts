@@ -1,20 +1,26 @@
 import os from 'node:os';
 import type { InstanceContext, Outbound, Router } from '../adapter';
+import { fetchText } from '../common/fetch-text';
 import { connIdGenerator, newId } from '../common/ids';
 import { LogBus, type Logger } from '../log/logger';
 import { createRelay, createRouter, validateRouteSettings } from '../route';
 import { nativeAvailable } from '../route/splice';
 import {
   CoreError, PROTOCOL_VERSION, Settings, type ApplyConfigResult, type ConfigFile, type CoreApiImpl,
-  type CoreEvents, type Disposable, type EventSource, type Instance, type LogEntry, type MethodParsed,
+  type CoreEvents, type Disposable, type EventSource, type ImportResult, type Instance, type Latency, type LogEntry,
+  type MethodParsed, type Profile,
 } from '../rpc';
 import { StatsCollector } from '../stats/collector';
 import { Store, type StoredInstance } from '../store/store';
 import { applyConfigFile, exportConfigFile } from './config';
-import { builtinOutbounds, createRunner } from './builtin';
+import { builtinOutbounds, createProfileOutbound, createRunner } from './builtin';
 import { DEFAULT_CONFIG } from './defaults';
 import { EventBus } from './event-bus';
 import { InstanceController } from './instance';
+import { importProfileText } from './profile-import';
+import { measureLatency } from './profile-latency';
+import { profileLink } from './profile-link';
+import { ProfileRegistry } from './profiles';
 
 export interface EngineOptions {
   dataDir: string;
@@ -42,6 +48,7 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
   private readonly bus: EventBus<CoreEvents>;
   private readonly instances = new Map<string, InstanceController>();
   private readonly outbounds: Map<string, Outbound>;
+  private readonly profiles: ProfileRegistry;
   private readonly stats: StatsCollector;
   private readonly relay: ReturnType<typeof createRelay>;
   private readonly router: Router;
@@ -59,7 +66,13 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
     this.settings = this.loadSettings();
     this.logs.setLevel(this.settings.logLevel);
     this.outbounds = builtinOutbounds(this.logs.logger('outbound'));
-    const router = (this.router = createRouter({ settings: () => this.settings.route, outbound: (tag) => this.outbounds.get(tag), log: this.logs.logger('route') }));
+    this.profiles = new ProfileRegistry({
+      store, bus: this.bus, log: this.logs.logger('profiles'), reserved: new Set(this.outbounds.keys()),
+      route: () => this.settings.route, createOutbound: createProfileOutbound,
+    });
+    // Builtin tags first, then profile ids (a profile can never shadow "direct" or "block").
+    const outbound = (tag: string) => this.outbounds.get(tag) ?? this.profiles.outbound(tag);
+    const router = (this.router = createRouter({ settings: () => this.settings.route, outbound, log: this.logs.logger('route') }));
     this.stats = new StatsCollector({ store, log: this.logs.logger('stats'), intervalMs: options.statsIntervalMs });
     this.relay = createRelay({ router, stats: this.stats, log: this.logs.logger('relay') });
     this.stats.onTick((tick) => this.bus.emit('stats', tick));
@@ -96,6 +109,7 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
     this.closing ??= (async () => {
       await Promise.all([...this.instances.values()].map((c) => c.stop().catch(() => undefined)));
       this.relay.closeAll('engine shutdown');
+      this.profiles.close();
       this.stats.close();
       this.store.close();
     })();
@@ -155,11 +169,33 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
   stopInstance({ id }: MethodParsed<'stopInstance'>): Promise<Instance> { return this.get(id).stop(); }
   restartInstance({ id }: MethodParsed<'restartInstance'>): Promise<Instance> { return this.get(id).restart(); }
 
+  listProfiles(): Profile[] { return this.profiles.list(); }
+  createProfile(input: MethodParsed<'createProfile'>): Profile { return this.profiles.create(input); }
+  updateProfile(input: MethodParsed<'updateProfile'>): Profile { return this.profiles.update(input); }
+  deleteProfile({ id }: MethodParsed<'deleteProfile'>): { id: string } { return this.profiles.delete(id); }
+  importProfiles({ text }: MethodParsed<'importProfiles'>): ImportResult { return importProfileText(this.profiles, text, null); }
+  exportProfileLink({ id }: MethodParsed<'exportProfileLink'>): { link: string } { return { link: profileLink(this.profiles.get(id)) }; }
+
+  /** Fetches the URL (10 s, 3 redirects, 4 MiB) and imports it with `source` = the URL. */
+  async importSubscription({ url }: MethodParsed<'importSubscription'>): Promise<ImportResult> {
+    return importProfileText(this.profiles, await fetchText(url), url);
+  }
+
+  /** Never throws for a dead server: the failed step is null and `error` says why. */
+  async testProfile({ id, url, timeoutMs }: MethodParsed<'testProfile'>): Promise<Latency> {
+    const p = this.profiles.get(id);
+    const latency = await measureLatency(p.spec, {
+      outbound: this.profiles.outbound(id)!, direct: this.outbounds.get('direct')!, url, timeoutMs, connId: `test-${this.nextConnId()}`,
+    });
+    this.profiles.setLatency(id, latency);
+    return latency;
+  }
+
   getSettings(): Settings { return this.settings; }
 
   updateSettings(patch: MethodParsed<'updateSettings'>): Settings {
     const next = Settings.parse({ ...this.settings, ...stripUndefined(patch) });
-    const problems = validateRouteSettings(next.route, [...this.outbounds.keys()]);
+    const problems = validateRouteSettings(next.route, [...this.outbounds.keys(), ...this.profiles.ids()]);
     if (problems.length) throw new CoreError('E_CONFIG_INVALID', problems.map((p) => `route.${p}`).join('; '));
     this.store.settings.set(SETTINGS_KEY, next);
     this.settings = next;
@@ -181,13 +217,14 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
   resetCounters(): { ok: true } { this.stats.resetCounters(); return { ok: true }; }
   getLogs(filter: MethodParsed<'getLogs'>) { return this.logs.entries(filter); }
 
-  exportConfig(): ConfigFile { return exportConfigFile(this.settings, this.store.instances.list()); }
+  exportConfig(): ConfigFile { return exportConfigFile(this.settings, this.profiles.list(), this.store.instances.list()); }
 
   /** Validates the whole file first (names, ids, outbound tags); then applies it in order. */
   async applyConfig(file: MethodParsed<'applyConfig'>, opts: { startNew?: boolean } = {}): Promise<ApplyConfigResult> {
     return applyConfigFile(this, file, {
       current: () => [...this.instances.values()].map((c) => c.record),
-      knownOutbounds: [...this.outbounds.keys()],
+      builtinTags: [...this.outbounds.keys()],
+      profiles: this.profiles,
       settings: this.settings,
       startNew: opts.startNew ?? true,
     });

@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { IdInput } from './schemas/common';
 import { ApplyConfigResult, ConfigFile } from './schemas/config';
 import { CreateInstanceInput, Instance, UpdateInstanceInput } from './schemas/instance';
+import {
+  CreateProfileInput, ImportProfilesInput, ImportResult, ImportSubscriptionInput, Latency, Profile,
+  TestProfileInput, UpdateProfileInput,
+} from './schemas/profile';
 import { EngineInfo, Settings, SettingsPatch } from './schemas/settings';
 import {
   CloseAllConnectionsInput, Connection, GetLogsInput, History, HistoryInput, ListConnectionsInput,
@@ -36,6 +40,23 @@ export const coreMethods = {
   /** running → stopping → stopped; live connections are closed. */
   stopInstance: method(IdInput, Instance),
   restartInstance: method(IdInput, Instance),
+
+  /** Saved outbound profiles in creation order; a profile's id is its outbound tag. */
+  listProfiles: method(NoInput, z.array(Profile)),
+  /** E_CONFIG_CONFLICT on a taken id or name. */
+  createProfile: method(CreateProfileInput, Profile),
+  /** New connections use the new spec; live ones keep the old until they close. */
+  updateProfile: method(UpdateProfileInput, Profile),
+  /** E_CONFIG_CONFLICT while routing settings name it (rules, final, globalOutbound). */
+  deleteProfile: method(IdInput, IdInput),
+  /** Imports `vless://` links (one per line) or a subscription body. */
+  importProfiles: method(ImportProfilesInput, ImportResult),
+  /** Fetches a subscription URL (base64 or plain list) and imports it. */
+  importSubscription: method(ImportSubscriptionInput, ImportResult),
+  /** The profile as a share link (`vless://…`; socks profiles as `socks://…`). */
+  exportProfileLink: method(IdInput, z.object({ link: z.string() })),
+  /** TCP connect time to the server and an HTTP request through the outbound; stored on the profile. */
+  testProfile: method(TestProfileInput, Latency),
 
   getSettings: method(NoInput, Settings),
   /** Top-level keys replace; routing changes apply to new connections at once. */
@@ -95,5 +116,8 @@ export interface CoreEvents {
   /** A log entry at or above the configured level. */
   log: LogEntry;
   settings: Settings;
+  /** A profile was created or changed (name, spec, latency). */
+  profile: Profile;
+  profileRemoved: { id: string };
 }
 export type CoreEventName = keyof CoreEvents;

@@ -7,7 +7,7 @@ export interface EventSource<E> {
   on<K extends keyof E & string>(event: K, handler: (data: E[K]) => void): Disposable;
 }
 
-const EVENT_NAMES: CoreEventName[] = ['stats', 'instance', 'instanceRemoved', 'log', 'settings'];
+const EVENT_NAMES: CoreEventName[] = ['stats', 'instance', 'instanceRemoved', 'log', 'settings', 'profile', 'profileRemoved'];
 
 /** The client side: a typed CoreApi proxy plus CoreEvents subscriptions. */
 export function connectCore(channel: Channel, options: { timeoutMs?: number } = {}): Rpc<CoreApi, CoreEvents> {

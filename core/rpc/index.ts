@@ -13,3 +13,4 @@ export * from './schemas/settings';
 export * from './schemas/config';
 export * from './core';
 export * from './desktop';
+export * from './schemas/profile';

@@ -36,6 +36,20 @@ export const migrations: readonly string[] = [
   CREATE INDEX history_m_ts ON history_m (ts);
   CREATE INDEX history_h_ts ON history_h (ts);
   `,
+  // 2: saved outbound profiles. Names are unique by the engine's check, not an index, so a
+  // configuration file can swap two names in one transaction.
+  `
+  CREATE TABLE profiles (
+    seq INTEGER PRIMARY KEY,              -- creation order
+    id TEXT NOT NULL UNIQUE,              -- the outbound tag
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL,                   -- JSON ProfileSpec
+    source TEXT,                          -- subscription URL, or NULL
+    latency TEXT,                         -- JSON Latency of the last test, or NULL
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -5,9 +5,11 @@ import { CoreError } from '../rpc';
 import { SqliteHistory, type HistoryStore } from './history';
 import { DataDirLock } from './lock';
 import { migrate } from './migrations';
+import { profileTable, type ProfileTable } from './profiles';
 import { isCorruption, storeFailure } from './sqlite-error';
 
 export type { HistoryRow, HistoryStore } from './history';
+export type { ProfileTable, StoredProfile } from './profiles';
 
 export const DB_FILE = 'relaydesk.db';
 
@@ -65,6 +67,7 @@ type Row = Record<string, unknown>;
  */
 export class Store {
   readonly instances: InstanceTable;
+  readonly profiles: ProfileTable;
   readonly settings: SettingsTable;
   readonly history: HistoryStore;
   readonly counters: CounterTable;
@@ -72,6 +75,7 @@ export class Store {
 
   private constructor(readonly dataDir: string, private readonly db: Database.Database, private readonly lock: DataDirLock) {
     this.instances = instanceTable(db);
+    this.profiles = profileTable(db);
     this.settings = settingsTable(db);
     this.history = new SqliteHistory(db);
     this.counters = counterTable(db);

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { Id } from './common';
 import { InstanceName, InstanceSpec } from './instance';
+import { ProfileName, ProfileSpec } from './profile';
 import { SettingsPatch } from './settings';
+
+/** One outbound profile in a configuration file. Matched by `id`, else by `name`. */
+export const ConfigProfile = z.object({ id: Id.optional(), name: ProfileName, spec: ProfileSpec });
 
 /** One instance in a configuration file. Matched to existing instances by `id`, else by `name`. */
 export const ConfigInstance = z.object({
@@ -22,9 +26,11 @@ export const ConfigFile = z.object({
   /** Format version. @default 1 */
   version: z.literal(1).default(1),
   settings: SettingsPatch.optional(),
+  /** Outbound profiles; their ids are outbound tags usable in `settings.route`. @default [] */
+  profiles: z.array(ConfigProfile).default([]),
   /** @default [] */
   instances: z.array(ConfigInstance).default([]),
-  /** Delete instances that the file does not list. @default false */
+  /** Delete instances and profiles that the file does not list. @default false */
   prune: z.boolean().default(false),
 }).strict();
 export type ConfigFile = z.infer<typeof ConfigFile>;
