@@ -16,6 +16,9 @@ export interface StatsCollectorOptions {
 
 const TOTAL = 'total';
 
+/** New bytes of one connection, as the counters get them (see StatsCollector.onInstanceBytes). */
+export type ConnBytesListener = (conn: TrackedConn, up: number, down: number, closed: boolean) => void;
+
 /**
  * The stats hook's other end. Once a tick it samples every live connection (the relay reports
  * nothing per chunk), turns the deltas into speeds per connection, instance, outbound and in total,
@@ -35,6 +38,7 @@ export class StatsCollector implements StatsSink {
   /** Counters changed since the last successful save. */
   private readonly dirty = new Map<string, CounterValue>();
   private readonly listeners = new Set<(tick: StatsTick) => void>();
+  private readonly byteListeners = new Map<string, ConnBytesListener>();
   private readonly badByKind = new Map<string, number>();
   private badTotal = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -107,18 +111,56 @@ export class StatsCollector implements StatsSink {
     if (!e) {
       // Never reported as opened: its bytes still count.
       this.addBytes(this.instanceScope(conn.meta.instanceId), this.outboundScope(conn.outbound), up, down);
+      this.byteListeners.get(conn.meta.instanceId)?.(conn, up, down, true);
       return;
     }
     this.live.delete(conn);
     e.instance.connections--;
     e.outbound.connections--;
     this.total.connections--;
-    this.addBytes(e.instance, e.outbound, Math.max(0, up - e.up), Math.max(0, down - e.down));
+    const du = Math.max(0, up - e.up);
+    const dd = Math.max(0, down - e.down);
+    this.addBytes(e.instance, e.outbound, du, dd);
+    this.byteListeners.get(conn.meta.instanceId)?.(conn, du, dd, true);
   }
 
   badHandshake(_instanceId: string, kind: string): void {
     this.badTotal++;
     this.badByKind.set(kind, (this.badByKind.get(kind) ?? 0) + 1);
+  }
+
+  /**
+   * Byte hook for accounting the collector does not do itself (per-user traffic of a VLESS relay):
+   * `fn` gets the new bytes of each live connection of `instanceId` when a tick samples them
+   * (only when some moved), and its last bytes when it closes (`closed` true, bytes possibly 0),
+   * exactly the deltas the instance counters get. One listener per instance (a second one replaces
+   * the first); returns the unsubscribe function.
+   */
+  onInstanceBytes(instanceId: string, fn: ConnBytesListener): () => void {
+    this.byteListeners.set(instanceId, fn);
+    return () => {
+      if (this.byteListeners.get(instanceId) === fn) this.byteListeners.delete(instanceId);
+    };
+  }
+
+  /**
+   * Saved counters of scopes the collector does not keep itself, e.g. "user:<instance>:", by
+   * prefix: the store's values overlaid with those `saveCounter` queued and not yet written.
+   */
+  loadCounters(prefix: string): Map<string, CounterValue> {
+    const out = new Map<string, CounterValue>();
+    for (const [scope, value] of this.store.counters.load()) if (scope.startsWith(prefix)) out.set(scope, value);
+    for (const [scope, value] of this.dirty) if (scope.startsWith(prefix)) out.set(scope, { up: value.up, down: value.down });
+    return out;
+  }
+
+  /**
+   * Saves an outside counter with the next tick, in the same transaction as the collector's own.
+   * `value` is read when saved (later changes to the same object are saved too); resetCounters
+   * deletes it from the store like every other counter.
+   */
+  saveCounter(scope: string, value: CounterValue): void {
+    this.dirty.set(scope, value);
   }
 
   /** Rejected handshakes since start, by kind. */
@@ -197,7 +239,10 @@ export class StatsCollector implements StatsSink {
       if (dd !== 0) e.down = down;
       e.upSpeed = Math.round((du * 1000) / elapsed);
       e.downSpeed = Math.round((dd * 1000) / elapsed);
-      if (du !== 0 || dd !== 0) this.addBytes(e.instance, e.outbound, du, dd);
+      if (du !== 0 || dd !== 0) {
+        this.addBytes(e.instance, e.outbound, du, dd);
+        if (this.byteListeners.size !== 0) this.byteListeners.get(e.instance.key)?.(e.conn, du, dd, false);
+      }
     }
     const rows: HistoryRow[] = [];
     const ts = secondBucket(now);
