@@ -7,6 +7,7 @@ import { CoreError, formatHostPort, parseHostPort } from '../rpc';
 import { sendError } from './http-error';
 import { rpcRoute, type EngineLike } from './rpc-route';
 import { isPagePath, sendIndex, staticRoute } from './static-route';
+import { usersApiPlugin, type UsersApiOptions } from './users';
 
 /** Largest WebSocket message and HTTP body accepted. */
 export const MAX_PAYLOAD = 1 << 20;
@@ -25,6 +26,8 @@ export interface ApiServerOptions {
   log: Logger;
   /** WebSocket clients still open after this long in close() are cut. @default 1000 */
   closeGraceMs?: number;
+  /** The users API under /v1 (telemt contract, see api/users/plugin.ts). @default {} (enabled, loopback only, Bearer token) */
+  usersApi?: UsersApiOptions;
 }
 
 /** The HTTP face: /rpc, /healthz and the dashboard; later the NodePass, users and monitor APIs. */
@@ -47,6 +50,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   void app.register(fastifyWebsocket, { options: { maxPayload: MAX_PAYLOAD } });
   void app.register(rpcRoute, { ...auth, engine: opts.engine, log });
   app.get('/healthz', async () => ({ ok: true }));
+  void app.register(usersApiPlugin, { ...opts.usersApi, engine: opts.engine, token: opts.token, log });
   const { staticDir } = opts;
   if (staticDir) void app.register(staticRoute, { root: staticDir });
   app.setNotFoundHandler(async (req, reply) => {

@@ -21,6 +21,7 @@ import { importProfileText } from './profile-import';
 import { measureLatency } from './profile-latency';
 import { profileLink } from './profile-link';
 import { ProfileRegistry } from './profiles';
+import { RelayUsers } from './users';
 
 export interface EngineOptions {
   dataDir: string;
@@ -49,6 +50,7 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
   private readonly instances = new Map<string, InstanceController>();
   private readonly outbounds: Map<string, Outbound>;
   private readonly profiles: ProfileRegistry;
+  private readonly users = new RelayUsers({ get: (id) => this.get(id), persist: (rec) => this.store.instances.update(rec) });
   private readonly stats: StatsCollector;
   private readonly relay: ReturnType<typeof createRelay>;
   private readonly router: Router;
@@ -229,6 +231,15 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
       startNew: opts.startNew ?? true,
     });
   }
+
+  listUsers(input: MethodParsed<'listUsers'>) { return this.users.list(input); }
+  getUser(input: MethodParsed<'getUser'>) { return this.users.get(input); }
+  createUser(input: MethodParsed<'createUser'>) { return this.users.create(input); }
+  updateUser(input: MethodParsed<'updateUser'>) { return this.users.update(input); }
+  deleteUser(input: MethodParsed<'deleteUser'>) { return this.users.delete(input); }
+  rotateUserUuid(input: MethodParsed<'rotateUserUuid'>) { return this.users.rotate(input); }
+  setUserEnabled(input: MethodParsed<'setUserEnabled'>) { return this.users.setEnabled(input); }
+  resetUserQuota(input: MethodParsed<'resetUserQuota'>) { return this.users.resetQuota(input); }
 
   private get(id: string): InstanceController {
     const c = this.instances.get(id);

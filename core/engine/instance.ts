@@ -61,6 +61,22 @@ export class InstanceController {
     });
   }
 
+  /**
+   * Changes the record without a restart, queued behind any start/stop in progress: `build` gets
+   * the current record and the live runner (null unless running), applies the change to the
+   * runner itself and returns the new record (throwing leaves everything as it was).
+   */
+  replaceSpecLive(build: (current: StoredInstance, runner: InstanceRunner | null) => StoredInstance): Promise<Instance> {
+    return this.serialize(async () => {
+      this.record = build(this.record, this.state === 'running' ? this.runner : null);
+      this.hooks.changed(this.view());
+      return this.view();
+    });
+  }
+
+  /** The runner while the instance is running, else null. */
+  get liveRunner(): InstanceRunner | null { return this.state === 'running' ? this.runner : null; }
+
   private serialize(op: () => Promise<Instance>): Promise<Instance> {
     const next = this.queue.then(op, op);
     this.queue = next.catch(() => undefined);

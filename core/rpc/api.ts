@@ -11,6 +11,10 @@ import {
   CloseAllConnectionsInput, Connection, GetLogsInput, History, HistoryInput, ListConnectionsInput,
   LogEntry, StatsTick,
 } from './schemas/stats';
+import {
+  CreateUserInput, DeleteUserResult, ListUsersInput, RotateUserUuidInput, SetUserEnabledInput, UpdateUserInput,
+  UserRefInput, UserView,
+} from './schemas/users';
 
 interface MethodSchema<I extends z.ZodType, O extends z.ZodType> { input: I; output: O }
 const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O): MethodSchema<I, O> => ({ input, output });
@@ -81,6 +85,21 @@ export const coreMethods = {
   exportConfig: method(NoInput, ConfigFile),
   /** Applies a configuration file (validated as a whole before anything changes). */
   applyConfig: method(ConfigFile, ApplyConfigResult),
+
+  /** Users of a VLESS relay (spec order) with live figures; E_CONFIG_INVALID if not a vless relay. */
+  listUsers: method(ListUsersInput, z.array(UserView)),
+  /** E_NOT_FOUND for an unknown instance or user. */
+  getUser: method(UserRefInput, UserView),
+  /** Applied live (no restart). E_CONFIG_CONFLICT on a taken name or uuid. */
+  createUser: method(CreateUserInput, UserView),
+  /** JSON merge patch, applied live; a uuid change or disabling closes the user's sessions. */
+  updateUser: method(UpdateUserInput, UserView),
+  /** Applied live; the user's sessions are closed. */
+  deleteUser: method(UserRefInput, DeleteUserResult),
+  rotateUserUuid: method(RotateUserUuidInput, UserView),
+  setUserEnabled: method(SetUserEnabledInput, UserView),
+  /** Zeroes the quota counter now; E_STATE_TRANSITION while the relay is not running. */
+  resetUserQuota: method(UserRefInput, UserView),
 };
 
 /** A table of methods, each with its input and output schema. */

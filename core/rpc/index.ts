@@ -14,3 +14,4 @@ export * from './schemas/config';
 export * from './core';
 export * from './desktop';
 export * from './schemas/profile';
+export * from './schemas/users';

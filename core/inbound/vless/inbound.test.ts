@@ -156,9 +156,9 @@ describe('VLESS relay handshakes', () => {
     await echoOnce(r, {}, '99999999-8888-4777-8666-555555555555');
   });
 
-  it('hands HTTP on the plaintext port to the fallback: 404 by default, or the handler set', async () => {
+  it('hands HTTP on the plaintext port to the fallback: the monitor (404 off its paths), or the handler set', async () => {
     const r = await rig();
-    const res = await fetch(`http://127.0.0.1:${r.port}/api/stats`);
+    const res = await fetch(`http://127.0.0.1:${r.port}/not-a-monitor-path`);
     expect(res.status).toBe(404);
     expect(res.headers.get('connection')).toBe('close');
     expect(await res.text()).toBe('Not Found\n');

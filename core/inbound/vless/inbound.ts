@@ -17,6 +17,7 @@ import { UserLimits } from './limits';
 import type { VlessRunner, VlessUserSnapshot } from './runner';
 import { UserTraffic, trafficHostOf } from './traffic';
 import { UserIndex, normalizeUuid } from './users';
+import { applyUsersLive } from './users-live';
 
 /** How long close() waits for the relays of live connections to end (their last bytes count). */
 const DRAIN_MS = 2000;
@@ -41,10 +42,7 @@ class VlessInbound implements VlessRunner {
 
   constructor(spec: VlessInboundSpec, private readonly ctx: InstanceContext) {
     const limits = new UserLimits();
-    const traffic = new UserTraffic({
-      instanceId: ctx.instanceId, users: spec.users, host: trafficHostOf(ctx.stats), log: ctx.log,
-      onQuotaExceeded: (user, used) => this.quotaExceeded(user, used),
-    });
+    const traffic = this.createTraffic(spec.users);
     this.env = { spec, ctx, users: new UserIndex(spec.users), limits, traffic, fallback: notFoundFallback, closing: false };
   }
 
@@ -105,6 +103,19 @@ class VlessInbound implements VlessRunner {
     const ok = this.env.traffic.reset(name);
     if (ok) this.ctx.log.info(`user "${name}" traffic counter reset by hand`);
     return ok;
+  }
+
+  setUsers(users: readonly RelayUser[]): number {
+    const closed = applyUsersLive(this.env, users, this.server !== null, (u) => this.createTraffic(u));
+    this.ctx.log.info(`users updated live: ${users.length} user${users.length === 1 ? '' : 's'}, ${closed} connection${closed === 1 ? '' : 's'} closed`);
+    return closed;
+  }
+
+  private createTraffic(users: readonly RelayUser[]): UserTraffic {
+    return new UserTraffic({
+      instanceId: this.ctx.instanceId, users, host: trafficHostOf(this.ctx.stats), log: this.ctx.log,
+      onQuotaExceeded: (user, used) => this.quotaExceeded(user, used),
+    });
   }
 
   private createServer(secure: ServerTls | null): net.Server {

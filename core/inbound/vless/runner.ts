@@ -1,4 +1,5 @@
 import type { InstanceRunner } from '../../adapter';
+import type { RelayUser } from '../../rpc';
 import type { FallbackHandler } from './fallback';
 
 /** One user of a running relay as the users and monitor APIs show it. */
@@ -21,11 +22,16 @@ export interface VlessUserSnapshot {
 export interface VlessRunner extends InstanceRunner {
   /**
    * Replaces who serves HTTP on the plaintext TCP port (fallback "monitor"); null restores the
-   * default (404 Not Found, then close).
+   * default: the monitor API (monitor/), which answers 404 Not Found for unknown paths.
    */
   setFallbackHandler(fn: FallbackHandler | null): void;
   /** Every configured user with live figures, in spec order. */
   users(): VlessUserSnapshot[];
   /** Zeroes a user's traffic counter (quota period) now; false for an unknown user. */
   resetQuota(name: string): boolean;
+  /**
+   * Replaces the users live (no restart): deleted, disabled or re-keyed users lose their live
+   * sessions, the others keep theirs (see users-live.ts). Returns how many connections were closed.
+   */
+  setUsers(users: readonly RelayUser[]): number;
 }

@@ -1,0 +1,1 @@
+export { usersApiPlugin, type UsersApiOptions, type UsersPluginOptions } from './plugin';
