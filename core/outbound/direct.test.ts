@@ -70,6 +70,37 @@ describe('direct dialTcp', () => {
   });
 });
 
+describe('direct dialTcpCancellable', () => {
+  it('connects like dialTcp; cancel() after the connect changes nothing', async () => {
+    const server = net.createServer({ allowHalfOpen: true }, (s) => s.end('hi'));
+    const port = await listen(server);
+    const dial = createDirectOutbound().dialTcpCancellable(testMeta({ host: '127.0.0.1', port }));
+    const socket = await dial.promise;
+    dial.cancel(new Error('too late'));
+    expect(socket.destroyed).toBe(false);
+    expect(socket.readableFlowing).toBe(false);
+    const got = new Promise<string>((r) => socket.once('data', (c: Buffer) => r(c.toString())));
+    socket.resume();
+    expect(await got).toBe('hi');
+    socket.destroy();
+    await closeServer(server);
+  });
+
+  it('cancel() while connecting rejects with E_DIAL_FAILED "aborted" and leaves no socket or timer behind', async () => {
+    const server = net.createServer((s) => s.destroy());
+    const port = await listen(server);
+    const dial = createDirectOutbound({ connectTimeoutMs: 60_000 }).dialTcpCancellable(testMeta({ host: '127.0.0.1', port }));
+    const reason = new Error('client closed');
+    dial.cancel(reason);
+    dial.cancel(new Error('twice'));
+    const err = await dial.promise.catch((e) => e);
+    expect(isCoreError(err, 'E_DIAL_FAILED')).toBe(true);
+    expect(err.message).toBe(`connect 127.0.0.1:${port} aborted`);
+    expect(err.cause).toBe(reason);
+    await closeServer(server);
+  });
+});
+
 describe('direct openUdp', () => {
   it('sends to IP and domain destinations and delivers replies with their sender', async () => {
     const { address: localhostIp, family } = await dns.promises.lookup('localhost');

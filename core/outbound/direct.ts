@@ -2,6 +2,7 @@ import net, { type Socket } from 'node:net';
 import type { ConnMeta, Outbound } from '../adapter';
 import { formatHostPort } from '../common/net';
 import type { Logger } from '../log/logger';
+import type { CancellableDialer, PendingTcpDial } from '../route/cancellable-dial';
 import { DeadlineQueue, type Deadlined } from '../route/deadline-queue';
 import { CoreError, type ErrorCode } from '../rpc';
 import { createDirectUdpConn } from './direct-udp';
@@ -18,13 +19,14 @@ export interface DirectOutboundOptions {
  * socket that is allowHalfOpen, noDelay and paused (call resume() to read); it already has an
  * 'error' listener so a reset before the caller wires it up cannot crash the process.
  */
-export function createDirectOutbound(opts: DirectOutboundOptions = {}): Outbound {
+export function createDirectOutbound(opts: DirectOutboundOptions = {}): Outbound & CancellableDialer {
   const timeouts = new DeadlineQueue(opts.connectTimeoutMs ?? 10_000);
   const log = opts.log;
   return {
     tag: 'direct',
     type: 'direct',
-    dialTcp: (meta, signal) => dialDirect(meta, timeouts, signal, log),
+    dialTcp: (meta, signal) => new PendingDial(meta.destination.host, meta.destination.port, signal, timeouts, log).promise,
+    dialTcpCancellable: (meta: ConnMeta): PendingTcpDial => new PendingDial(meta.destination.host, meta.destination.port, undefined, timeouts, log),
     openUdp: async (meta: ConnMeta) => createDirectUdpConn(meta, log),
   };
 }
@@ -81,68 +83,80 @@ export function dialError(err: unknown, host: string, port: number): CoreError {
 
 /**
  * One dial in progress: settles its promise once (connected, failed, timed out through the
- * outbound's DeadlineQueue, or aborted), with plain listeners removed again on settle.
+ * outbound's DeadlineQueue, aborted or cancelled), with plain listeners removed again on settle.
  */
-class PendingDial implements Deadlined {
+class PendingDial implements Deadlined, PendingTcpDial {
   deadline = 0;
   prevDue: Deadlined | null = null;
   nextDue: Deadlined | null = null;
+  readonly promise: Promise<Socket>;
+  private resolve!: (socket: Socket) => void;
+  private reject!: (err: CoreError) => void;
+  private socket: Socket | null = null;
+  private settled = false;
   private readonly onConnect = () => this.connected();
   private readonly onError = (err: Error) => this.fail(dialError(err, this.host, this.port));
-  private readonly onAbort = () => this.fail(new CoreError('E_DIAL_FAILED', `connect ${formatHostPort(this.host, this.port)} aborted`, { cause: this.signal?.reason }));
+  private readonly onAbort = () => this.cancel(this.signal?.reason);
 
   constructor(
-    private readonly socket: Socket,
     private readonly host: string,
     private readonly port: number,
     private readonly signal: AbortSignal | undefined,
     private readonly timeouts: DeadlineQueue,
     private readonly log: Logger | undefined,
-    private readonly resolve: (socket: Socket) => void,
-    private readonly reject: (err: CoreError) => void,
   ) {
+    this.promise = new Promise<Socket>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    if (signal?.aborted) {
+      this.cancel(signal.reason);
+      return;
+    }
+    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+    this.socket = socket;
     timeouts.add(this);
     signal?.addEventListener('abort', this.onAbort, { once: true });
     socket.on('connect', this.onConnect);
     socket.on('error', this.onError);
   }
 
+  cancel(reason?: unknown): void {
+    this.fail(new CoreError('E_DIAL_FAILED', `connect ${formatHostPort(this.host, this.port)} aborted`, { cause: reason }));
+  }
+
   expire(): void {
     this.fail(new CoreError('E_DIAL_TIMEOUT', `connect ${formatHostPort(this.host, this.port)} timed out after ${this.timeouts.timeoutMs} ms`));
   }
 
-  private cleanup(): void {
+  /** Stops listening to the socket (none when the signal was aborted before the dial began). */
+  private detach(): Socket | null {
+    const { socket } = this;
+    this.socket = null;
+    if (socket === null) return null;
     this.timeouts.remove(this);
     this.signal?.removeEventListener('abort', this.onAbort);
-    this.socket.off('connect', this.onConnect);
-    this.socket.off('error', this.onError);
+    socket.off('connect', this.onConnect);
+    socket.off('error', this.onError);
+    return socket;
   }
 
   private fail(err: CoreError): void {
-    this.cleanup();
-    this.socket.destroy();
+    if (this.settled) return;
+    this.settled = true;
+    this.detach()?.destroy();
     this.reject(err);
   }
 
   private connected(): void {
-    this.cleanup();
-    const { socket, log, host, port } = this;
+    if (this.settled) return;
+    this.settled = true;
+    const socket = this.detach()!;
+    const { log, host, port } = this;
     socket.pause();
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (log?.enabled('debug')) log.debug(`direct ${formatHostPort(host, port)}: ${err.code ?? err.message}`);
     });
     this.resolve(socket);
   }
-}
-
-function dialDirect(meta: ConnMeta, timeouts: DeadlineQueue, signal: AbortSignal | undefined, log?: Logger): Promise<Socket> {
-  const { host, port } = meta.destination;
-  return new Promise<Socket>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new CoreError('E_DIAL_FAILED', `connect ${formatHostPort(host, port)} aborted`, { cause: signal.reason }));
-      return;
-    }
-    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
-    new PendingDial(socket, host, port, signal, timeouts, log, resolve, reject);
-  });
 }

@@ -6,6 +6,8 @@ import { LogBus } from '../log/logger';
 import { closeServer, drain, leakGuard, listen, relayRig, testMeta, whenPeerGone, type RelayRig } from '../test/route-rig';
 import { StatsRecorder } from '../test/route-stats-recorder';
 import { createRelay } from './relay';
+import { nativeAvailable } from './splice';
+import { NATIVE_AFTER_BYTES, type TcpSession } from './tcp-session';
 import { createRouter } from './router';
 import { RouteSettings } from '../rpc';
 import { createDirectOutbound } from '../outbound/direct';
@@ -194,7 +196,21 @@ describe('relay.tcp (JS path)', () => {
 });
 
 describe('TcpSession with the native relay enabled', () => {
-  it('flushes the head, tries splice, and relays intact (JS fallback while native is unavailable)', async () => {
+  it('keeps a short exchange in JS: no handover below NATIVE_AFTER_BYTES', async () => {
+    const r = (rig = await relayRig({ head: Buffer.from('GET / HTTP/1.1\r\n\r\n'), forceNative: true }));
+    const request = drain(r.target);
+    r.user.end();
+    expect((await request).data.toString()).toBe('GET / HTTP/1.1\r\n\r\n');
+    const reply = drain(r.user);
+    r.target.end('HTTP/1.1 200 OK\r\n\r\nok');
+    expect((await reply).data.toString()).toBe('HTTP/1.1 200 OK\r\n\r\nok');
+    await r.stats.waitClosed(1);
+    const session = r.stats.openedConns[0] as TcpSession;
+    expect(session.onNativeRelay).toBe(false);
+    expect(r.stats.finalSamples.get(session)).toEqual([18, 21]);
+  });
+
+  it('flushes the head, hands a long transfer to splice mid-stream (when the addon is loaded), and relays intact', async () => {
     const r = (rig = await relayRig({ head: Buffer.from('HEAD'), forceNative: true }));
     const up = randomBytes(1024 * 1024);
     const down = randomBytes(777_777);
@@ -206,6 +222,8 @@ describe('TcpSession with the native relay enabled', () => {
     expect(u.sha256).toBe(sha(down));
     await r.stats.waitClosed(1);
     expect(r.stats.finalSamples.get(r.stats.openedConns[0]!)).toEqual([up.length + 4, down.length]);
+    expect(up.length + down.length).toBeGreaterThan(4 * NATIVE_AFTER_BYTES);
+    expect((r.stats.openedConns[0] as TcpSession).onNativeRelay).toBe(nativeAvailable());
   });
 });
 

@@ -2,8 +2,10 @@ import type { Socket } from 'node:net';
 import type { ConnMeta, Destination, Relay, RelayOptions, RouteDecision, Router, StatsSink, TrackedConn, UdpAssociation } from '../adapter';
 import type { Logger } from '../log/logger';
 import { IdleSweeper } from './idle-sweeper';
+import { LinkedList, type ListNode } from './linked-list';
 import { nativeAvailable } from './splice';
 import { TcpSession, type TcpSessionHooks } from './tcp-session';
+import type { RelayTracked } from './tracked';
 import { UdpNat } from './udp-nat';
 
 export interface RelayDeps {
@@ -30,17 +32,19 @@ export interface EngineRelay extends Relay {
  */
 export function createRelay(deps: RelayDeps): EngineRelay {
   const { stats, log } = deps;
-  const open = new Set<TrackedConn>();
+  const open = new LinkedList<RelayTracked>();
   const associations = new Set<UdpAssociation>();
   const sweeper = new IdleSweeper();
   let tcpHooks: TcpSessionHooks | null = null;
 
-  const opened = (conn: TrackedConn) => {
-    open.add(conn);
+  const opened = (conn: RelayTracked) => {
+    conn.relayNode = open.add(conn);
     stats.opened(conn);
   };
-  const closed = (conn: TrackedConn) => {
-    if (!open.delete(conn)) return;
+  const closed = (conn: RelayTracked) => {
+    const node = conn.relayNode;
+    if (node === null || !open.remove(node)) return;
+    conn.relayNode = null;
     stats.closed(conn);
   };
 
@@ -76,13 +80,14 @@ export function createRelay(deps: RelayDeps): EngineRelay {
 
     closeAll(reason: string): void {
       for (const a of [...associations]) a.close();
-      for (const conn of [...open]) conn.close(reason);
+      for (const conn of open.toArray()) conn.close(reason);
     },
   };
 }
 
 /** A socket the inbound drives itself (plain HTTP via node:http); bytes come from its counters. */
-class TrackedSocket implements TrackedConn {
+class TrackedSocket implements RelayTracked {
+  relayNode: ListNode<RelayTracked> | null = null;
   readonly rule: string;
   readonly outbound: string;
   readonly startedAt = Date.now();
@@ -90,7 +95,7 @@ class TrackedSocket implements TrackedConn {
   private readonly baseDown: number;
   private final: [number, number] | null = null;
 
-  constructor(readonly meta: ConnMeta, decision: RouteDecision, private readonly remote: Socket, private readonly onClosed: (c: TrackedConn) => void) {
+  constructor(readonly meta: ConnMeta, decision: RouteDecision, private readonly remote: Socket, private readonly onClosed: (c: RelayTracked) => void) {
     this.rule = decision.rule;
     this.outbound = decision.outbound.tag;
     this.baseUp = remote.bytesWritten ?? 0;

@@ -1,8 +1,10 @@
 import type { Socket } from 'node:net';
-import type { ConnMeta, RelayOptions, RouteDecision, TrackedConn } from '../adapter';
+import type { ConnMeta, RelayOptions, RouteDecision } from '../adapter';
 import type { Logger } from '../log/logger';
-import { IdleSweeper } from './idle-sweeper';
+import { IdleSweeper, type Sweepable } from './idle-sweeper';
+import type { ListNode } from './linked-list';
 import { spliceRelay, type SpliceHandle } from './splice';
+import type { RelayTracked } from './tracked';
 
 /** Socket errors that are just the peer going away: logged at debug, never above. */
 const EXPECTED_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
@@ -38,7 +40,8 @@ export interface TcpSessionHooks {
  * down = remote.bytesRead since then (bytes the outbound had already read but not consumed count
  * as down: they are destination data still to deliver); the native side counts after a handover.
  */
-export class TcpSession implements TrackedConn {
+export class TcpSession implements RelayTracked {
+  relayNode: ListNode<RelayTracked> | null = null;
   readonly rule: string;
   readonly outbound: string;
   readonly startedAt = Date.now();
@@ -49,6 +52,7 @@ export class TcpSession implements TrackedConn {
   private readonly baseUp: number;
   private readonly baseDown: number;
   private readonly sweeper: IdleSweeper;
+  private sweepNode: ListNode<Sweepable> | null = null;
   /** Bytes relayed in JS, and the total at which the next handover attempt is made. */
   private moved = 0;
   private nativeAt: number;
@@ -57,7 +61,7 @@ export class TcpSession implements TrackedConn {
   private seenActivity = 0;
   private lastActive: number;
   private native: SpliceHandle | null = null;
-  private nativeBase: [number, number] = [0, 0];
+  private nativeBase: [number, number] | null = null;
   private nativeEnded = false;
   private final: [number, number] | null = null;
 
@@ -101,13 +105,19 @@ export class TcpSession implements TrackedConn {
     if (this.final) return this.final;
     if (this.native) {
       const [up, down] = this.native.sample();
-      return [this.nativeBase[0] + up, this.nativeBase[1] + down];
+      const base = this.nativeBase!;
+      return [base[0] + up, base[1] + down];
     }
     return [this.remote.bytesWritten - this.baseUp, this.remote.bytesRead - this.baseDown];
   }
 
   close(reason: string): void {
     this.finish(reason);
+  }
+
+  /** Whether the native splice relay moves the bytes now (false: JS does, or the session ended in JS). */
+  get onNativeRelay(): boolean {
+    return this.native !== null;
   }
 
   /** Called by the sweeper while the session relays in JS. */
@@ -127,7 +137,7 @@ export class TcpSession implements TrackedConn {
     remote.on('data', this.onRemoteData);
     client.on('end', () => remote.end());
     remote.on('end', () => client.end());
-    if (this.idleTimeoutMs > 0) this.sweeper.add(this);
+    if (this.idleTimeoutMs > 0) this.sweepNode = this.sweeper.add(this);
     // The inbound may have consumed the client's end already (request + FIN in one read).
     if (client.readableEnded) remote.end();
     if (remote.readableEnded) client.end();
@@ -177,9 +187,14 @@ export class TcpSession implements TrackedConn {
     if (handle === null) return;
     this.nativeBase = base;
     this.native = handle;
-    this.sweeper.delete(this);
+    this.stopSweeping();
     client.off('data', this.onClientData);
     remote.off('data', this.onRemoteData);
+  }
+
+  private stopSweeping(): void {
+    if (this.sweepNode) this.sweeper.delete(this.sweepNode);
+    this.sweepNode = null;
   }
 
   private onError(side: 'client' | 'remote', err: NodeJS.ErrnoException): void {
@@ -209,7 +224,7 @@ export class TcpSession implements TrackedConn {
     if (this.done) return;
     this.done = true;
     this.final = this.sample();
-    if (this.native === null) this.sweeper.delete(this);
+    if (this.native === null) this.stopSweeping();
     else if (!this.nativeEnded) this.native.close();
     this.client.destroy();
     this.remote.destroy();

@@ -1,8 +1,10 @@
-import type { ConnMeta, Destination, RelayOptions, RouteDecision, Router, TrackedConn, UdpAssociation, UdpConn } from '../adapter';
+import type { ConnMeta, Destination, RelayOptions, RouteDecision, Router, UdpAssociation, UdpConn } from '../adapter';
 import { formatHostPort } from '../common/net';
 import type { Logger } from '../log/logger';
 import { isCoreError } from '../rpc';
-import type { IdleSweeper } from './idle-sweeper';
+import type { IdleSweeper, Sweepable } from './idle-sweeper';
+import type { ListNode } from './linked-list';
+import type { RelayTracked } from './tracked';
 
 /** Datagrams held per entry while its outbound conversation opens; more are dropped. */
 const MAX_PENDING = 64;
@@ -13,14 +15,14 @@ export interface UdpNatHooks {
   /** Expires idle NAT entries: at most idleTimeoutMs + the sweep period without traffic. */
   sweeper: IdleSweeper;
   /** A NAT entry's conversation opened (report stats.opened). */
-  opened(entry: TrackedConn): void;
+  opened(entry: RelayTracked): void;
   /** A NAT entry ended (report stats.closed). */
-  closed(entry: TrackedConn): void;
+  closed(entry: RelayTracked): void;
 }
-
 /** One NAT entry: the association's conversation through one outbound, and its TrackedConn. */
-class NatEntry implements TrackedConn {
+class NatEntry implements RelayTracked {
   readonly startedAt = Date.now();
+  relayNode: ListNode<RelayTracked> | null = null;
   up = 0;
   down = 0;
   lastActive = Date.now();
@@ -47,6 +49,7 @@ class NatEntry implements TrackedConn {
  */
 export class UdpNat implements UdpAssociation {
   readonly idleTimeoutMs: number;
+  private readonly sweepNode: ListNode<Sweepable>;
   private readonly entries = new Map<string, NatEntry>();
   private closed = false;
   private seq = 0;
@@ -58,7 +61,7 @@ export class UdpNat implements UdpAssociation {
     private readonly hooks: UdpNatHooks,
   ) {
     this.idleTimeoutMs = opts.idleTimeoutMs;
-    hooks.sweeper.add(this);
+    this.sweepNode = hooks.sweeper.add(this);
   }
 
   send(payload: Buffer, to: Destination): void {
@@ -74,7 +77,7 @@ export class UdpNat implements UdpAssociation {
     if (this.closed) return;
     this.closed = true;
     for (const entry of [...this.entries.values()]) this.drop(entry, 'association closed');
-    this.hooks.sweeper.delete(this);
+    this.hooks.sweeper.delete(this.sweepNode);
   }
 
   /** Live NAT entries (for tests and diagnostics). */

@@ -1,5 +1,6 @@
 import type { StatsSink, TrackedConn } from '../adapter';
 import type { Logger } from '../log/logger';
+import { LinkedList, type ListNode } from '../route/linked-list';
 import { formatHostPort, type Connection, type History, type HistoryRange, type StatsTick } from '../rpc';
 import type { CounterValue, HistoryRow, Store } from '../store/store';
 import { floorTo, historySeries, MINUTE_MS, secondBucket } from './rollup';
@@ -31,7 +32,13 @@ export class StatsCollector implements StatsSink {
   private readonly log: Logger;
   private readonly intervalMs: number;
   private readonly now: () => number;
-  private readonly live = new Map<TrackedConn, LiveConn>();
+  /**
+   * Live connections: a linked list plus a WeakMap rather than a Map, since a Map with connections
+   * coming and going keeps finished connections reachable from old space through the obsolete
+   * tables V8 leaves behind on rehash (see LinkedList).
+   */
+  private readonly live = new LinkedList<LiveConn>();
+  private readonly liveOf = new WeakMap<TrackedConn, ListNode<LiveConn>>();
   private readonly total: ScopeStats;
   private readonly instances = new Map<string, ScopeStats>();
   private readonly outbounds = new Map<string, ScopeStats>();
@@ -96,25 +103,27 @@ export class StatsCollector implements StatsSink {
   }
 
   opened(conn: TrackedConn): void {
-    if (this.live.has(conn)) return;
+    if (this.liveOf.has(conn)) return;
     const instance = this.instanceScope(conn.meta.instanceId);
     const outbound = this.outboundScope(conn.outbound);
     instance.connections++;
     outbound.connections++;
     this.total.connections++;
-    this.live.set(conn, { conn, instance, outbound, up: 0, down: 0, upSpeed: 0, downSpeed: 0 });
+    this.liveOf.set(conn, this.live.add({ conn, instance, outbound, up: 0, down: 0, upSpeed: 0, downSpeed: 0 }));
   }
 
   closed(conn: TrackedConn): void {
-    const e = this.live.get(conn);
+    const node = this.liveOf.get(conn);
     const [up, down] = conn.sample();
-    if (!e) {
+    if (!node) {
       // Never reported as opened: its bytes still count.
       this.addBytes(this.instanceScope(conn.meta.instanceId), this.outboundScope(conn.outbound), up, down);
       this.byteListeners.get(conn.meta.instanceId)?.(conn, up, down, true);
       return;
     }
-    this.live.delete(conn);
+    this.liveOf.delete(conn);
+    this.live.remove(node);
+    const e = node.value;
     e.instance.connections--;
     e.outbound.connections--;
     this.total.connections--;
@@ -171,7 +180,7 @@ export class StatsCollector implements StatsSink {
   /** Live connections, optionally of one instance, with fresh byte counts and last-tick speeds. */
   connections(instanceId?: string): Connection[] {
     const out: Connection[] = [];
-    for (const e of this.live.values()) {
+    for (const e of this.live) {
       const m = e.conn.meta;
       if (instanceId !== undefined && m.instanceId !== instanceId) continue;
       const [up, down] = e.conn.sample();
@@ -188,7 +197,7 @@ export class StatsCollector implements StatsSink {
 
   /** Closes one live connection; false if no live connection has this id. */
   closeConnection(id: string): boolean {
-    for (const e of this.live.values()) {
+    for (const e of this.live) {
       if (e.conn.meta.id !== id) continue;
       e.conn.close('closed by user');
       return true;
@@ -199,7 +208,7 @@ export class StatsCollector implements StatsSink {
   /** Closes every live connection (of one instance); returns how many. */
   closeAll(instanceId?: string): number {
     const victims: TrackedConn[] = [];
-    for (const e of this.live.values()) {
+    for (const e of this.live) {
       if (instanceId === undefined || e.conn.meta.instanceId === instanceId) victims.push(e.conn);
     }
     for (const c of victims) c.close(instanceId === undefined ? 'all connections closed' : `instance ${instanceId} connections closed`);
@@ -231,7 +240,7 @@ export class StatsCollector implements StatsSink {
     const now = this.now();
     const elapsed = Math.max(1, now - this.lastTickAt);
     this.lastTickAt = now;
-    for (const e of this.live.values()) {
+    for (const e of this.live) {
       const [up, down] = e.conn.sample();
       const du = up > e.up ? up - e.up : 0;
       const dd = down > e.down ? down - e.down : 0;

@@ -1,4 +1,3 @@
-import { getEventListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import type { ConnMeta, InstanceContext, RouteDecision } from '../../adapter';
 import {
@@ -6,6 +5,7 @@ import {
 } from '../../codec/socks5';
 import { formatHostPort } from '../../common/net';
 import { CoreError, toCoreError } from '../../rpc';
+import { cancellableDialer } from '../../route/cancellable-dial';
 
 /** A routed and connected destination. */
 export interface Dialed {
@@ -14,28 +14,37 @@ export interface Dialed {
 }
 
 /**
- * Controllers whose signal went to a dial that settled without an abort and without leaving a
- * listener behind, so nothing can tell them from new ones. AbortController construction is slow in
- * Node (the signal's prototype is swapped at creation, which also makes every signal a new shape):
- * reusing them takes a visible share of the CPU cost of a connection away.
- */
-const spareAborts: AbortController[] = [];
-const MAX_SPARE_ABORTS = 256;
-
-/**
- * routeAndDial for an accepted client: the dial is aborted when `client` closes first (the
- * rejection then says "aborted"; the caller sees `client.destroyed`).
+ * routeAndDial for an accepted client: the dial stops when `client` closes first (the rejection
+ * then says "aborted"; the caller sees `client.destroyed`). Outbounds that can cancel a dial
+ * without an AbortSignal (see CancellableDialer) are dialed that way, which spares the signal.
  */
 export async function routeAndDialFor(ctx: InstanceContext, meta: ConnMeta, client: Socket): Promise<Dialed> {
-  const abort = spareAborts.pop() ?? new AbortController();
+  const decision = await ctx.router.route(meta);
+  const dialer = cancellableDialer(decision.outbound);
+  if (dialer === null) return dialWithSignal(meta, decision, client);
+  if (client.destroyed) throw aborted(meta);
+  const dial = dialer.dialTcpCancellable(meta);
+  const onClose = () => dial.cancel(new Error('client closed'));
+  client.on('close', onClose);
+  try {
+    return { decision, remote: await dial.promise };
+  } catch (err) {
+    throw blockedByRule(err, meta, decision);
+  } finally {
+    client.off('close', onClose);
+  }
+}
+
+async function dialWithSignal(meta: ConnMeta, decision: RouteDecision, client: Socket): Promise<Dialed> {
+  const abort = new AbortController();
   const onClose = () => abort.abort(new Error('client closed'));
   client.on('close', onClose);
   try {
-    return await routeAndDial(ctx, meta, abort.signal);
+    return { decision, remote: await decision.outbound.dialTcp(meta, abort.signal) };
+  } catch (err) {
+    throw blockedByRule(err, meta, decision);
   } finally {
     client.off('close', onClose);
-    const { signal } = abort;
-    if (!signal.aborted && spareAborts.length < MAX_SPARE_ABORTS && getEventListeners(signal, 'abort').length === 0) spareAborts.push(abort);
   }
 }
 
@@ -48,11 +57,20 @@ export async function routeAndDial(ctx: InstanceContext, meta: ConnMeta, signal?
   try {
     return { decision, remote: await decision.outbound.dialTcp(meta, signal) };
   } catch (err) {
-    const e = toCoreError(err);
-    if (e.code !== 'E_ROUTE_BLOCKED') throw e;
-    const dest = formatHostPort(meta.destination.host, meta.destination.port);
-    throw new CoreError('E_ROUTE_BLOCKED', `${dest} blocked by rule ${decision.rule}`, { cause: err });
+    throw blockedByRule(err, meta, decision);
   }
+}
+
+/** The dial error as a CoreError; a block names the rule that blocked it. */
+function blockedByRule(err: unknown, meta: ConnMeta, decision: RouteDecision): CoreError {
+  const e = toCoreError(err);
+  if (e.code !== 'E_ROUTE_BLOCKED') return e;
+  const dest = formatHostPort(meta.destination.host, meta.destination.port);
+  return new CoreError('E_ROUTE_BLOCKED', `${dest} blocked by rule ${decision.rule}`, { cause: err });
+}
+
+function aborted(meta: ConnMeta): CoreError {
+  return new CoreError('E_DIAL_FAILED', `connect ${formatHostPort(meta.destination.host, meta.destination.port)} aborted`);
 }
 
 /** The SOCKS5 reply code for a failed route or dial (RFC 1928 §6). */

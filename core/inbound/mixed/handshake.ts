@@ -3,6 +3,7 @@ import type { ConnMeta, InstanceContext } from '../../adapter';
 import { unmapIPv4 } from '../../codec/address';
 import type { MixedSpec } from '../../rpc';
 import type { DeadlineQueue, Deadlined } from '../../route/deadline-queue';
+import type { LinkedList, ListNode } from '../../route/linked-list';
 import type { UserTable } from './users';
 
 /** How long a rejected client may take to read our last words before it is destroyed. */
@@ -17,6 +18,8 @@ export interface MixedEnv {
   readonly udpAssociations: Set<() => void>;
   /** Handshake deadlines (spec.handshakeTimeoutMs after accept); the inbound clears it on close(). */
   readonly deadlines: DeadlineQueue;
+  /** Every accepted socket until it closes (in handshake, relayed or served by node:http), for close(). */
+  readonly sockets: LinkedList<Socket>;
 }
 
 /** Kinds reported to StatsSink.badHandshake. */
@@ -37,13 +40,21 @@ export class Handshake implements Deadlined {
   /** The client's address, IPv4-mapped IPv6 unmapped. Read-only: source() gives a copy. */
   readonly peer: ConnMeta['source'];
   private settled = false;
-  private readonly onGone = () => this.reject(this.phase, 'client closed during the handshake');
+  private readonly tracked: ListNode<Socket>;
+  private readonly onEnd = () => this.reject(this.phase, 'client closed during the handshake');
+  /** Stays for the socket's life: it also takes the socket off the inbound's list. */
+  private readonly onClose = () => {
+    this.env.sockets.remove(this.tracked);
+    this.onEnd();
+  };
 
+  /** Takes `socket` (accepted, `remoteAddress` already read) into `env.sockets` and starts its deadline. */
   constructor(readonly socket: Socket, readonly env: MixedEnv, remoteAddress: string) {
     this.peer = { address: unmapIPv4(remoteAddress), port: socket.remotePort ?? 0 };
+    this.tracked = env.sockets.add(socket);
     env.deadlines.add(this);
-    socket.on('end', this.onGone);
-    socket.on('close', this.onGone);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
   }
 
   get done(): boolean {
@@ -87,8 +98,7 @@ export class Handshake implements Deadlined {
 
   private detach(): void {
     this.env.deadlines.remove(this);
-    this.socket.off('end', this.onGone);
-    this.socket.off('close', this.onGone);
+    this.socket.off('end', this.onEnd);
   }
 }
 

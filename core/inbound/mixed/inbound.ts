@@ -9,6 +9,7 @@ import { HttpFront } from './http-front';
 import { serveHttp } from './http-head';
 import { serveSocks5 } from './socks5-session';
 import { DeadlineQueue } from '../../route/deadline-queue';
+import { LinkedList } from '../../route/linked-list';
 import { UserTable } from './users';
 
 /**
@@ -25,24 +26,20 @@ class MixedInbound implements InstanceRunner {
   private server: Server | null = null;
   private bound: string | null = null;
   private closing: Promise<void> | null = null;
-  /** Every accepted socket until it closes: in handshake, relayed or served by node:http. */
-  private readonly sockets = new Set<Socket>();
   private readonly env: MixedEnv;
   private readonly front: HttpFront;
-  /** Listeners shared by every accepted socket (`this` is the socket): no closures per connection. */
-  private readonly forget: (this: Socket) => void;
+  /** The 'error' listener of every accepted socket (`this` is the socket): no closure per connection. */
   private readonly onClientError: (this: Socket, err: NodeJS.ErrnoException) => void;
 
   constructor(spec: MixedSpec, private readonly ctx: InstanceContext) {
-    const sockets = this.sockets;
     const log = ctx.log;
-    this.forget = function (this: Socket) {
-      sockets.delete(this);
-    };
     this.onClientError = function (this: Socket, err: NodeJS.ErrnoException) {
       if (log.enabled('debug')) log.debug(`client ${this.remoteAddress}:${this.remotePort} ${err.code ?? err.message}`);
     };
-    this.env = { spec, ctx, users: new UserTable(spec.users), udpAssociations: new Set(), deadlines: new DeadlineQueue(spec.handshakeTimeoutMs) };
+    this.env = {
+      spec, ctx, users: new UserTable(spec.users), udpAssociations: new Set(),
+      deadlines: new DeadlineQueue(spec.handshakeTimeoutMs), sockets: new LinkedList(),
+    };
     this.front = new HttpFront(this.env);
   }
 
@@ -85,8 +82,7 @@ class MixedInbound implements InstanceRunner {
     const stopped = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
     for (const close of [...this.env.udpAssociations]) close();
     this.front.close();
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
+    for (const socket of this.env.sockets.toArray()) socket.destroy();
     this.env.deadlines.clear();
     await stopped;
     this.bound = null;
@@ -98,8 +94,6 @@ class MixedInbound implements InstanceRunner {
       socket.destroy();
       return;
     }
-    this.sockets.add(socket);
-    socket.on('close', this.forget);
     socket.on('error', this.onClientError);
     const hs = new Handshake(socket, this.env, remoteAddress);
     const onFirst = (first: Buffer) => {

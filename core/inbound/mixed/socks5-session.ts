@@ -46,7 +46,7 @@ export function serveSocks5(hs: Handshake, first: Buffer): void {
           return hs.reject('auth', `client offers methods [${r.methods.join(', ')}], none acceptable`, encodeMethod(METHOD_NO_ACCEPTABLE));
         }
         socket.write(METHOD_REPLY[method]!);
-        buf = buf.subarray(r.end);
+        buf = rest(buf, r.end);
         phase = method === METHOD_USER_PASS ? 'auth' : 'request';
         hs.phase = method === METHOD_USER_PASS ? 'socks5-auth' : 'socks5-request';
       } else if (phase === 'auth') {
@@ -58,7 +58,7 @@ export function serveSocks5(hs: Handshake, first: Buffer): void {
           if (user === null) return hs.reject('auth', `bad credentials for user "${printable(r.username)}"`, encodeAuthStatus(AUTH_FAILURE));
         }
         socket.write(AUTH_OK);
-        buf = buf.subarray(r.end);
+        buf = rest(buf, r.end);
         phase = 'request';
         hs.phase = 'socks5-request';
       } else if (phase === 'request') {
@@ -72,7 +72,7 @@ export function serveSocks5(hs: Handshake, first: Buffer): void {
         hs.complete();
         socket.pause();
         socket.off('data', onData);
-        const head = buf.subarray(r.end);
+        const head = rest(buf, r.end);
         if (r.cmd === CMD_CONNECT) runGuarded(env, socket, connect(hs, r, user, head));
         else startUdpAssociation(hs, r.dst, user);
         return;
@@ -110,6 +110,13 @@ async function connect(hs: Handshake, req: Request, user: string | null, head: B
   if (ctx.log.enabled('debug')) ctx.log.debug(`socks5 ${meta.id} ${formatHostPort(req.dst.host, req.dst.port)} via ${decision.outbound.tag} (${decision.rule})`);
   socket.write(encodeReply(REP_SUCCEEDED, { host: remote.localAddress ?? '0.0.0.0', port: remote.localPort ?? 0 }));
   ctx.relay.tcp(meta, decision, socket, remote, { idleTimeoutMs: env.spec.idleTimeoutMs }, head.length > 0 ? head : undefined);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** What follows a parsed message; clients that wait for each reply leave nothing, so no view is made. */
+function rest(buf: Buffer, end: number): Buffer {
+  return end === buf.length ? EMPTY : buf.subarray(end);
 }
 
 /**
