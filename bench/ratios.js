@@ -27,10 +27,19 @@ const checks = [
   ['proxy CPU s/GB, 8 streams', 'node-socks5', 'bulk8', 'proxyCpuSperGB', 'lower', null],
   ['conn/s @c=50', 'node-socks5', 'conn', 'connPerS', 'higher', null],
 ];
+const vlessChecks = (peer) => [
+  ['proxy CPU s/GB, 1 stream', peer, 'bulk1', 'proxyCpuSperGB', 'lower', peer.endsWith('tcp') ? 0.6 : null],
+  ['proxy CPU s/GB, 8 streams', peer, 'bulk8', 'proxyCpuSperGB', 'lower', peer.endsWith('tcp') ? 0.6 : null],
+  ['throughput MB/s, 1 stream', peer, 'bulk1', 'MBps', 'higher', peer.endsWith('tcp') ? 1.3 : 1.5],
+  ['throughput MB/s, 8 streams', peer, 'bulk8', 'MBps', 'higher', peer.endsWith('tcp') ? 1.3 : 1.5],
+  ['conn/s @c=50', peer, 'conn', 'connPerS', 'higher', 1.5],
+  ['p99 ms @c=50', peer, 'conn', 'p99ms', 'lower', 1.0],
+];
 const ours = [...new Set(rows.map((r) => r.name))].filter((n) => n.startsWith('relaydesk'));
 const out = ['\nRatios (ours / peer, same run)\n', '| ours | figure | peer | ours | peer | ratio | target |', '|---|---|---|---:|---:|---:|---|'];
 for (const o of ours) {
-  for (const [label, peer, test, key, better, target] of checks) {
+  const m = /^relaydesk-vless-(\w+)$/.exec(o);
+  for (const [label, peer, test, key, better, target] of m ? vlessChecks(`v2ray-vless-${m[1]}`) : checks) {
     const a = med(o, test, key);
     const b = med(peer, test, key);
     const ratio = a / b;
