@@ -95,7 +95,11 @@ class PendingDial implements Deadlined, PendingTcpDial {
   private socket: Socket | null = null;
   private settled = false;
   private readonly onConnect = () => this.connected();
-  private readonly onError = (err: Error) => this.fail(dialError(err, this.host, this.port));
+  /** Stays for the socket's life: fails the dial, later only notes the error (the relay handles it). */
+  private readonly onError = (err: NodeJS.ErrnoException) => {
+    if (!this.settled) this.fail(dialError(err, this.host, this.port));
+    else if (this.log?.enabled('debug')) this.log.debug(`direct ${formatHostPort(this.host, this.port)}: ${err.code ?? err.message}`);
+  };
   private readonly onAbort = () => this.cancel(this.signal?.reason);
 
   constructor(
@@ -129,7 +133,7 @@ class PendingDial implements Deadlined, PendingTcpDial {
     this.fail(new CoreError('E_DIAL_TIMEOUT', `connect ${formatHostPort(this.host, this.port)} timed out after ${this.timeouts.timeoutMs} ms`));
   }
 
-  /** Stops listening to the socket (none when the signal was aborted before the dial began). */
+  /** Stops the dial's own watching (none when the signal was aborted before the dial began). */
   private detach(): Socket | null {
     const { socket } = this;
     this.socket = null;
@@ -137,7 +141,6 @@ class PendingDial implements Deadlined, PendingTcpDial {
     this.timeouts.remove(this);
     this.signal?.removeEventListener('abort', this.onAbort);
     socket.off('connect', this.onConnect);
-    socket.off('error', this.onError);
     return socket;
   }
 
@@ -152,11 +155,7 @@ class PendingDial implements Deadlined, PendingTcpDial {
     if (this.settled) return;
     this.settled = true;
     const socket = this.detach()!;
-    const { log, host, port } = this;
     socket.pause();
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (log?.enabled('debug')) log.debug(`direct ${formatHostPort(host, port)}: ${err.code ?? err.message}`);
-    });
     this.resolve(socket);
   }
 }

@@ -47,8 +47,10 @@ export class TcpSession implements RelayTracked {
   readonly startedAt = Date.now();
   readonly idleTimeoutMs: number;
   private done = false;
-  /** Sockets closed after ending both ways (autoDestroy): two of them is a clean end. */
-  private cleanCloses = 0;
+  /** Every byte for the destination is flushed and its write side ended. */
+  private upFinished = false;
+  /** Same towards the client. */
+  private downFinished = false;
   private readonly baseUp: number;
   private readonly baseDown: number;
   private readonly sweeper: IdleSweeper;
@@ -137,6 +139,14 @@ export class TcpSession implements RelayTracked {
     remote.on('data', this.onRemoteData);
     client.on('end', () => remote.end());
     remote.on('end', () => client.end());
+    remote.on('finish', () => {
+      this.upFinished = true;
+      if (this.downFinished) this.finish('done');
+    });
+    client.on('finish', () => {
+      this.downFinished = true;
+      if (this.upFinished) this.finish('done');
+    });
     if (this.idleTimeoutMs > 0) this.sweepNode = this.sweeper.add(this);
     // The inbound may have consumed the client's end already (request + FIN in one read).
     if (client.readableEnded) remote.end();
@@ -213,10 +223,7 @@ export class TcpSession implements RelayTracked {
     if (this.done) return;
     // A socket that closed after ending both ways (autoDestroy) is done; the other side's
     // pending writes still decide when the session ends.
-    if (this.native === null && socket.readableEnded && socket.writableFinished) {
-      if (++this.cleanCloses === 2) this.finish('done');
-      return;
-    }
+    if (this.native === null && socket.readableEnded && socket.writableFinished) return;
     this.finish(`${side} closed`);
   }
 

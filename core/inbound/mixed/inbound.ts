@@ -3,13 +3,13 @@ import type { InstanceContext, InstanceRunner } from '../../adapter';
 import { SOCKS_VERSION } from '../../codec/socks5';
 import { listenError } from '../../common/listen-error';
 import { formatHostPort } from '../../common/net';
+import { DeadlineQueue } from '../../route/deadline-queue';
+import { LinkedList } from '../../route/linked-list';
 import { CoreError, parseHostPort, type MixedSpec } from '../../rpc';
 import { Handshake, type MixedEnv } from './handshake';
 import { HttpFront } from './http-front';
 import { serveHttp } from './http-head';
 import { serveSocks5 } from './socks5-session';
-import { DeadlineQueue } from '../../route/deadline-queue';
-import { LinkedList } from '../../route/linked-list';
 import { UserTable } from './users';
 
 /**

@@ -17,6 +17,7 @@ const METHOD_REPLY: Record<number, Buffer> = {
   [METHOD_USER_PASS]: encodeMethod(METHOD_USER_PASS),
 };
 const AUTH_OK = encodeAuthStatus(AUTH_SUCCESS);
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Serves one SOCKS5 client from its first bytes: method selection, RFC 1929 authentication when
@@ -111,8 +112,6 @@ async function connect(hs: Handshake, req: Request, user: string | null, head: B
   socket.write(encodeReply(REP_SUCCEEDED, { host: remote.localAddress ?? '0.0.0.0', port: remote.localPort ?? 0 }));
   ctx.relay.tcp(meta, decision, socket, remote, { idleTimeoutMs: env.spec.idleTimeoutMs }, head.length > 0 ? head : undefined);
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** What follows a parsed message; clients that wait for each reply leave nothing, so no view is made. */
 function rest(buf: Buffer, end: number): Buffer {
