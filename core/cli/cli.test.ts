@@ -156,7 +156,7 @@ describe('relaydesk serve', { timeout: 45_000 }, () => {
     const cases: Array<[unknown, string]> = [
       ['{\n  "instances": [\n    { "name": "x" ]\n}', `${join(dir, 'c.json')}:3:19: invalid JSON: unexpected ']' (expected ',' or '}' after a property value)`],
       [{ instances: [{ name: 'x', spec: { type: 'mixed', listen: 'nope' } }] }, 'instances[0].spec.listen: expected host:port'],
-      [{ instances: [{ name: 'x', spec: { type: 'foo' } }] }, 'instances[0].spec.type: unknown instance type "foo" (expected: mixed, vless)'],
+      [{ instances: [{ name: 'x', spec: { type: 'foo' } }] }, 'instances[0].spec.type: unknown instance type "foo" (expected: mixed, vless, nodepass)'],
     ];
     for (const [content, message] of cases) {
       const r = await runCliProcess(['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--config', writeConfig(dir, content)]);

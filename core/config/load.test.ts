@@ -47,9 +47,9 @@ describe('loadConfigFile', () => {
 
   it('explains an unknown or missing instance type', () => {
     expect(invalid('{"instances":[{"name":"a","spec":{"type":"foo"}}]}').message)
-      .toBe('c.json: instances[0].spec.type: unknown instance type "foo" (expected: mixed, vless)');
+      .toBe('c.json: instances[0].spec.type: unknown instance type "foo" (expected: mixed, vless, nodepass)');
     expect(invalid('{"instances":[{"name":"a","spec":{}}]}').message)
-      .toBe('c.json: instances[0].spec.type: missing instance type (expected: mixed, vless)');
+      .toBe('c.json: instances[0].spec.type: missing instance type (expected: mixed, vless, nodepass)');
   });
 
   it('lists several problems on their own lines, including unknown keys and missing fields', () => {

@@ -1,4 +1,5 @@
 import type { InstanceContext, InstanceRunner, Outbound } from '../adapter';
+import { instanceUrlOrThrow, parseInstanceUrl } from '../codec/nodepass-url';
 import { createMixedInbound } from '../inbound/mixed';
 import { createVlessInbound } from '../inbound/vless';
 import { createBlockOutbound } from '../outbound/block';
@@ -6,6 +7,7 @@ import { createDirectOutbound } from '../outbound/direct';
 import { createSocksOutbound } from '../outbound/socks';
 import { createVlessOutbound } from '../outbound/vless';
 import type { Logger } from '../log/logger';
+import { createNodePassRunner } from '../tunnel/nodepass';
 import { CoreError, type InstanceSpec, type ProfileSpec } from '../rpc';
 
 /**
@@ -19,9 +21,21 @@ export function createRunner(spec: InstanceSpec, ctx: InstanceContext): Instance
       return createMixedInbound(spec, ctx);
     case 'vless':
       return createVlessInbound(spec, ctx);
+    case 'nodepass':
+      return createNodePassRunner(instanceUrlOrThrow(spec.url), ctx);
     default:
       throw new CoreError('E_CONFIG_INVALID', `unknown instance type "${(spec as { type: string }).type}"`);
   }
+}
+
+/**
+ * What the schema cannot check about a spec, as "path: problem" strings (empty when fine), so
+ * an invalid instance is refused when it is saved rather than failing at start.
+ */
+export function specProblems(spec: InstanceSpec): string[] {
+  if (spec.type !== 'nodepass') return [];
+  const r = parseInstanceUrl(spec.url);
+  return r.ok ? [] : [`url: ${r.error}`];
 }
 
 /** The outbounds every engine has, by tag. */

@@ -4,6 +4,7 @@ import {
 } from '../rpc';
 import type { StoredInstance } from '../store/store';
 import type { Engine } from './engine';
+import { specProblems } from './builtin';
 import { routeUses, type ProfilePlan } from './profiles';
 
 type EngineOps = Pick<Engine, 'createInstance' | 'updateInstance' | 'deleteInstance' | 'updateSettings'>;
@@ -51,6 +52,7 @@ export async function applyConfigFile(engine: EngineOps, file: ConfigFile, ctx: 
     }
     if (seenNames.has(inst.name)) problems.push(`instances[${i}].name: duplicate name "${inst.name}"`);
     seenNames.add(inst.name);
+    for (const p of specProblems(inst.spec)) problems.push(`instances[${i}].spec.${p}`);
     const target = inst.id !== undefined ? byId.get(inst.id) : byName.get(inst.name);
     return { inst, target, index: i };
   });
@@ -77,13 +79,16 @@ export async function applyConfigFile(engine: EngineOps, file: ConfigFile, ctx: 
   }
   for (const { inst, target } of plan) {
     if (!target) {
-      const created = await engine.createInstance({ id: inst.id, name: inst.name, autoStart: inst.autoStart, spec: inst.spec, start: ctx.startNew && inst.autoStart });
+      const created = await engine.createInstance({
+        id: inst.id, name: inst.name, autoStart: inst.autoStart, spec: inst.spec, meta: inst.meta, start: ctx.startNew && inst.autoStart,
+      });
       result.created.push(created.id);
       continue;
     }
-    const same = target.name === inst.name && target.autoStart === inst.autoStart && JSON.stringify(target.spec) === JSON.stringify(inst.spec);
+    const same = target.name === inst.name && target.autoStart === inst.autoStart && JSON.stringify(target.spec) === JSON.stringify(inst.spec)
+      && (inst.meta === undefined || JSON.stringify(target.meta ?? {}) === JSON.stringify(inst.meta));
     if (same) continue;
-    await engine.updateInstance({ id: target.id, name: inst.name, autoStart: inst.autoStart, spec: inst.spec });
+    await engine.updateInstance({ id: target.id, name: inst.name, autoStart: inst.autoStart, spec: inst.spec, meta: inst.meta });
     result.updated.push(target.id);
   }
   return result;
@@ -94,10 +99,19 @@ export function exportConfigFile(settings: Settings, profiles: Profile[], instan
   return {
     version: 1,
     prune: false,
-    settings: { route: settings.route, logLevel: settings.logLevel },
+    // The master API key and id stay out of exports (null = keep the current ones when applied).
+    settings: { route: settings.route, logLevel: settings.logLevel, masterApi: { ...settings.masterApi, key: null, mid: null } },
     profiles: profiles.map((p) => ({ id: p.id, name: p.name, spec: p.spec })),
-    instances: instances.map((r) => ({ id: r.id, name: r.name, autoStart: r.autoStart, spec: r.spec as ConfigFile['instances'][number]['spec'] })),
+    instances: instances.map((r) => ({
+      id: r.id, name: r.name, autoStart: r.autoStart, spec: r.spec as ConfigFile['instances'][number]['spec'],
+      ...(hasMeta(r.meta) ? { meta: r.meta as ConfigFile['instances'][number]['meta'] } : {}),
+    })),
   };
+}
+
+function hasMeta(meta: unknown): boolean {
+  const m = meta as { peer?: Record<string, string>; tags?: Record<string, string> } | undefined;
+  return !!m && (Object.values(m.peer ?? {}).some((v) => v !== '') || Object.keys(m.tags ?? {}).length > 0);
 }
 
 /**

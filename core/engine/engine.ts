@@ -6,14 +6,14 @@ import { LogBus, type Logger } from '../log/logger';
 import { createRelay, createRouter, validateRouteSettings } from '../route';
 import { nativeAvailable } from '../route/splice';
 import {
-  CoreError, PROTOCOL_VERSION, Settings, type ApplyConfigResult, type ConfigFile, type CoreApiImpl,
+  CoreError, EMPTY_META, PROTOCOL_VERSION, Settings, type InstanceSpec, type ApplyConfigResult, type ConfigFile, type CoreApiImpl,
   type CoreEvents, type Disposable, type EventSource, type ImportResult, type Instance, type Latency, type LogEntry,
   type MethodParsed, type Profile,
 } from '../rpc';
 import { StatsCollector } from '../stats/collector';
 import { Store, type StoredInstance } from '../store/store';
 import { applyConfigFile, exportConfigFile } from './config';
-import { builtinOutbounds, createProfileOutbound, createRunner } from './builtin';
+import { builtinOutbounds, createProfileOutbound, createRunner, specProblems } from './builtin';
 import { DEFAULT_CONFIG } from './defaults';
 import { EventBus } from './event-bus';
 import { InstanceController } from './instance';
@@ -21,6 +21,8 @@ import { importProfileText } from './profile-import';
 import { measureLatency } from './profile-latency';
 import { profileLink } from './profile-link';
 import { ProfileRegistry } from './profiles';
+import { withMasterIdentity } from './master-identity';
+import { TunnelBook } from './tunnels';
 import { RelayUsers } from './users';
 
 export interface EngineOptions {
@@ -35,6 +37,8 @@ export interface EngineOptions {
   autoStart?: boolean;
   /** Stats tick period. @default 1000 */
   statsIntervalMs?: number;
+  /** How often running tunnels re-emit their figures. @default 5000 (NodePass's CHECK_POINT period) */
+  tunnelCheckpointMs?: number;
 }
 
 const SETTINGS_KEY = 'settings';
@@ -52,6 +56,7 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
   private readonly profiles: ProfileRegistry;
   private readonly users = new RelayUsers({ get: (id) => this.get(id), persist: (rec) => this.store.instances.update(rec) });
   private readonly stats: StatsCollector;
+  private readonly tunnels: TunnelBook;
   private readonly relay: ReturnType<typeof createRelay>;
   private readonly router: Router;
   private readonly nextConnId = connIdGenerator();
@@ -78,6 +83,10 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
     this.stats = new StatsCollector({ store, log: this.logs.logger('stats'), intervalMs: options.statsIntervalMs });
     this.relay = createRelay({ router, stats: this.stats, log: this.logs.logger('relay') });
     this.stats.onTick((tick) => this.bus.emit('stats', tick));
+    this.tunnels = new TunnelBook(this.stats, (id) => {
+      const c = this.instances.get(id);
+      if (c) this.bus.emit('instance', c.view());
+    }, options.tunnelCheckpointMs);
     for (const rec of store.instances.list()) this.instances.set(rec.id, this.controller(rec));
   }
 
@@ -91,6 +100,7 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
         store.settings.set(SEEDED_KEY, Date.now());
       }
       engine.stats.start();
+      engine.tunnels.start();
       engine.log.info(`engine started (data dir ${options.dataDir}, native relay ${nativeAvailable() ? 'on' : 'off'})`);
       if (options.autoStart !== false) {
         await Promise.all([...engine.instances.values()].filter((c) => c.record.autoStart).map((c) => c.start()));
@@ -111,6 +121,7 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
     this.closing ??= (async () => {
       await Promise.all([...this.instances.values()].map((c) => c.stop().catch(() => undefined)));
       this.relay.closeAll('engine shutdown');
+      this.tunnels.close();
       this.profiles.close();
       this.stats.close();
       this.store.close();
@@ -133,8 +144,11 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
     const id = input.id ?? this.freshId();
     if (this.instances.has(id)) throw new CoreError('E_CONFIG_CONFLICT', `an instance with id "${id}" already exists`);
     this.assertNameFree(input.name);
+    assertSpecValid(input.spec);
     const now = Date.now();
-    const rec: StoredInstance = { id, name: input.name, type: input.spec.type, spec: input.spec, autoStart: input.autoStart, createdAt: now, updatedAt: now };
+    const rec: StoredInstance = {
+      id, name: input.name, type: input.spec.type, spec: input.spec, meta: input.meta ?? EMPTY_META, autoStart: input.autoStart, createdAt: now, updatedAt: now,
+    };
     this.store.instances.insert(rec);
     const c = this.controller(rec);
     this.instances.set(id, c);
@@ -146,11 +160,12 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
   async updateInstance(input: MethodParsed<'updateInstance'>): Promise<Instance> {
     const c = this.get(input.id);
     if (input.name !== undefined && input.name !== c.record.name) this.assertNameFree(input.name);
+    if (input.spec) assertSpecValid(input.spec);
     const spec = input.spec ?? c.record.spec;
     const specChanged = input.spec !== undefined && JSON.stringify(input.spec) !== JSON.stringify(c.record.spec);
     const rec: StoredInstance = {
       ...c.record, name: input.name ?? c.record.name, autoStart: input.autoStart ?? c.record.autoStart,
-      spec, type: (spec as { type: string }).type, updatedAt: Date.now(),
+      spec, type: (spec as { type: string }).type, meta: input.meta ?? c.record.meta, updatedAt: Date.now(),
     };
     this.store.instances.update(rec);
     return c.update(rec, specChanged);
@@ -162,6 +177,7 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
     this.store.instances.delete(id);
     this.instances.delete(id);
     this.stats.forgetInstance(id);
+    this.tunnels.forget(id);
     this.log.info(`instance "${c.record.name}" deleted`);
     this.bus.emit('instanceRemoved', { id });
     return { id };
@@ -170,6 +186,15 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
   startInstance({ id }: MethodParsed<'startInstance'>): Promise<Instance> { return this.get(id).start(); }
   stopInstance({ id }: MethodParsed<'stopInstance'>): Promise<Instance> { return this.get(id).stop(); }
   restartInstance({ id }: MethodParsed<'restartInstance'>): Promise<Instance> { return this.get(id).restart(); }
+
+  resetInstanceTraffic({ id }: MethodParsed<'resetInstanceTraffic'>): Instance {
+    const c = this.get(id);
+    if (c.spec.type !== 'nodepass') throw new CoreError('E_CONFIG_INVALID', `instance "${c.record.name}" is not a tunnel (its type is ${c.spec.type})`);
+    this.tunnels.reset(id);
+    const view = c.view();
+    this.bus.emit('instance', view);
+    return view;
+  }
 
   listProfiles(): Profile[] { return this.profiles.list(); }
   createProfile(input: MethodParsed<'createProfile'>): Profile { return this.profiles.create(input); }
@@ -196,7 +221,7 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
   getSettings(): Settings { return this.settings; }
 
   updateSettings(patch: MethodParsed<'updateSettings'>): Settings {
-    const next = Settings.parse({ ...this.settings, ...stripUndefined(patch) });
+    const next = withMasterIdentity(Settings.parse({ ...this.settings, ...stripUndefined(patch) }), this.settings);
     const problems = validateRouteSettings(next.route, [...this.outbounds.keys(), ...this.profiles.ids()]);
     if (problems.length) throw new CoreError('E_CONFIG_INVALID', problems.map((p) => `route.${p}`).join('; '));
     this.store.settings.set(SETTINGS_KEY, next);
@@ -216,7 +241,11 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
   closeAllConnections({ instanceId }: MethodParsed<'closeAllConnections'>) { return { closed: this.stats.closeAll(instanceId) }; }
   getStats() { return this.stats.latest(); }
   getHistory({ range, scope }: MethodParsed<'getHistory'>) { return this.stats.history(range, scope); }
-  resetCounters(): { ok: true } { this.stats.resetCounters(); return { ok: true }; }
+  resetCounters(): { ok: true } {
+    this.stats.resetCounters();
+    this.tunnels.resetAll();
+    return { ok: true };
+  }
   getLogs(filter: MethodParsed<'getLogs'>) { return this.logs.entries(filter); }
 
   exportConfig(): ConfigFile { return exportConfigFile(this.settings, this.profiles.list(), this.store.instances.list()); }
@@ -262,10 +291,14 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
   private loadSettings(): Settings {
     const raw = this.store.settings.get(SETTINGS_KEY);
     const parsed = Settings.safeParse(raw ?? {});
-    if (parsed.success) return parsed.data;
+    if (parsed.success) {
+      const settings = withMasterIdentity(parsed.data, null);
+      if (settings !== parsed.data) this.store.settings.set(SETTINGS_KEY, settings);
+      return settings;
+    }
     // Keep the stored value untouched (it is only replaced when the user saves new settings).
     this.log.warn(`stored settings are invalid, using defaults: ${parsed.error.message}`);
-    return Settings.parse({});
+    return withMasterIdentity(Settings.parse({}), null);
   }
 
   private controller(rec: StoredInstance): InstanceController {
@@ -274,6 +307,12 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
       context: (id) => this.context(id),
       changed: (view) => this.bus.emit('instance', view),
       closeConnections: (id) => this.stats.closeAll(id),
+      running: (id, runner) => {
+        if (runner === null) this.tunnels.detach(id);
+        else if (this.instances.get(id)?.spec.type === 'nodepass') this.tunnels.attach(id, runner);
+      },
+      tunnel: (id, spec) => (spec.type === 'nodepass' ? this.tunnels.view(id, spec) : null),
+      retries: (spec) => spec.type === 'nodepass',
       log: this.log,
     });
   }
@@ -293,4 +332,9 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function assertSpecValid(spec: InstanceSpec): void {
+  const problems = specProblems(spec);
+  if (problems.length) throw new CoreError('E_CONFIG_INVALID', problems.join('; '), { data: { problems } });
 }

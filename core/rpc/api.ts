@@ -44,6 +44,8 @@ export const coreMethods = {
   /** running → stopping → stopped; live connections are closed. */
   stopInstance: method(IdInput, Instance),
   restartInstance: method(IdInput, Instance),
+  /** Zeroes a tunnel instance's tcprx/tcptx/udprx/udptx; E_CONFIG_INVALID for other types. */
+  resetInstanceTraffic: method(IdInput, Instance),
 
   /** Saved outbound profiles in creation order; a profile's id is its outbound tag. */
   listProfiles: method(NoInput, z.array(Profile)),

@@ -7,6 +7,7 @@ export * from './adapters/message-port';
 export * from './adapters/websocket';
 export * from './schemas/common';
 export * from './schemas/instance';
+export * from './schemas/tunnel';
 export * from './schemas/route';
 export * from './schemas/stats';
 export * from './schemas/settings';

@@ -50,6 +50,10 @@ export const migrations: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 3: free-form instance labels (NodePass meta: peer and tags), JSON.
+  `
+  ALTER TABLE instances ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
 
 /** The schema version this build writes. */

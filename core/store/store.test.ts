@@ -33,7 +33,7 @@ function codeOf(fn: () => unknown): string | undefined {
 
 const inst = (id: string, over: Partial<StoredInstance> = {}): StoredInstance => ({
   id, name: `name-${id}`, type: 'mixed', spec: { type: 'mixed', listen: '127.0.0.1:0', nested: [1, { a: null }] },
-  autoStart: true, createdAt: 1000, updatedAt: 1000, ...over,
+  meta: { peer: { sid: '', type: '', alias: '' }, tags: { env: 'test' } }, autoStart: true, createdAt: 1000, updatedAt: 1000, ...over,
 });
 
 describe('Store', () => {

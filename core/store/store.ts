@@ -19,6 +19,8 @@ export interface StoredInstance {
   name: string;
   type: string;
   spec: unknown;
+  /** Free-form labels (InstanceMeta), opaque JSON; absent or {} when none were set. */
+  meta?: unknown;
   autoStart: boolean;
   createdAt: number;
   updatedAt: number;
@@ -154,15 +156,15 @@ function guarded<A extends unknown[], R>(operation: string, fn: (...args: A) => 
 }
 
 function instanceTable(db: Database.Database): InstanceTable {
-  const cols = 'id, name, type, spec, auto_start, created_at, updated_at';
+  const cols = 'id, name, type, spec, meta, auto_start, created_at, updated_at';
   const list = db.prepare(`SELECT ${cols} FROM instances ORDER BY seq`);
   const get = db.prepare(`SELECT ${cols} FROM instances WHERE id = ?`);
   const exists = db.prepare('SELECT 1 FROM instances WHERE id = ?').pluck();
-  const insert = db.prepare(`INSERT INTO instances (${cols}) VALUES (@id, @name, @type, @spec, @autoStart, @createdAt, @updatedAt)`);
-  const update = db.prepare('UPDATE instances SET name = @name, type = @type, spec = @spec, auto_start = @autoStart, created_at = @createdAt, updated_at = @updatedAt WHERE id = @id');
+  const insert = db.prepare(`INSERT INTO instances (${cols}) VALUES (@id, @name, @type, @spec, @meta, @autoStart, @createdAt, @updatedAt)`);
+  const update = db.prepare('UPDATE instances SET name = @name, type = @type, spec = @spec, meta = @meta, auto_start = @autoStart, created_at = @createdAt, updated_at = @updatedAt WHERE id = @id');
   const del = db.prepare('DELETE FROM instances WHERE id = ?');
   const params = (i: StoredInstance) => ({
-    id: i.id, name: i.name, type: i.type, spec: JSON.stringify(i.spec ?? null), autoStart: i.autoStart ? 1 : 0,
+    id: i.id, name: i.name, type: i.type, spec: JSON.stringify(i.spec ?? null), meta: JSON.stringify(i.meta ?? {}), autoStart: i.autoStart ? 1 : 0,
     createdAt: i.createdAt, updatedAt: i.updatedAt,
   });
   return {
@@ -184,7 +186,7 @@ function instanceTable(db: Database.Database): InstanceTable {
 
 function toInstance(r: Row): StoredInstance {
   return {
-    id: r.id as string, name: r.name as string, type: r.type as string, spec: JSON.parse(r.spec as string),
+    id: r.id as string, name: r.name as string, type: r.type as string, spec: JSON.parse(r.spec as string), meta: JSON.parse(r.meta as string),
     autoStart: r.auto_start === 1, createdAt: r.created_at as number, updatedAt: r.updated_at as number,
   };
 }

@@ -7,7 +7,7 @@ import type {
   UtilityChild, UtilityForkOptions, UtilityProcessFactory, WindowLike, WindowOptions,
 } from '../../electron/main/api-types';
 import { startCoreMain, type CoreChildMessage, type ParentPortLike, type ServedEngine } from '../main';
-import { CoreError, Settings, type Instance, type MethodParsed } from '../rpc';
+import { CoreError, EMPTY_META, Settings, type Instance, type MethodParsed } from '../rpc';
 
 /** A utility child that records what main sends; `responsive` children answer pings. */
 export class FakeChild extends EventEmitter implements UtilityChild {
@@ -111,8 +111,8 @@ export function standInEngine(locks: Set<string> = new Set()) {
       const inst: Instance = {
         id: input.id ?? `i${instances.length + 1}`, name: input.name, autoStart: input.autoStart, spec: input.spec,
         state: input.start ? 'running' : 'stopped', error: null,
-        address: input.start ? input.spec.listen.replace(/:0$/, ':40000') : null,
-        startedAt: input.start ? now : null, createdAt: now, updatedAt: now,
+        address: input.start && 'listen' in input.spec ? input.spec.listen.replace(/:0$/, ':40000') : null,
+        startedAt: input.start ? now : null, meta: input.meta ?? EMPTY_META, tunnel: null, createdAt: now, updatedAt: now,
       };
       instances.push(inst);
       bus.emit('instance', inst);

@@ -21,9 +21,9 @@ export interface EngineHarness {
   close(opts?: { keepDir?: boolean }): Promise<void>;
 }
 
-export async function startEngine(opts: { dataDir?: string; statsIntervalMs?: number } = {}): Promise<EngineHarness> {
+export async function startEngine(opts: { dataDir?: string; statsIntervalMs?: number; tunnelCheckpointMs?: number } = {}): Promise<EngineHarness> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'relaydesk-engine-'));
-  const engine = await Engine.open({ dataDir, statsIntervalMs: opts.statsIntervalMs ?? 200 });
+  const engine = await Engine.open({ dataDir, statsIntervalMs: opts.statsIntervalMs ?? 200, tunnelCheckpointMs: opts.tunnelCheckpointMs });
   const token = 'test-token-0123456789';
   const api = createApiServer({ engine, listen: '127.0.0.1:0', token, log: engine.logs.logger('api') });
   const address = await api.start();

@@ -102,7 +102,7 @@ export class CoreClient {
  * preferring a running one's bound address (right even with port 0); wildcard binds become loopback.
  */
 export function localProxyAddress(instances: readonly Instance[]): { host: string; port: number } | null {
-  const mixed = instances.filter((i) => i.spec.type === 'mixed');
+  const mixed = instances.filter((i): i is Instance & { spec: { type: 'mixed' } } => i.spec.type === 'mixed');
   const running = mixed.find((i) => i.state === 'running' && i.address);
   const pick = running?.address ?? mixed[0]?.spec.listen;
   const hp = pick ? parseHostPort(pick) : null;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Id } from './common';
 import { InstanceName, InstanceSpec } from './instance';
+import { InstanceMeta } from './tunnel';
 import { ProfileName, ProfileSpec } from './profile';
 import { SettingsPatch } from './settings';
 
@@ -14,6 +15,8 @@ export const ConfigInstance = z.object({
   /** @default true */
   autoStart: z.boolean().default(true),
   spec: InstanceSpec,
+  /** Peer and tags; omitted = keep the current labels (none for a new instance). */
+  meta: InstanceMeta.optional(),
 });
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HostPort, Id, Millis } from './common';
+import { InstanceMeta, NodePassSpec, TunnelView } from './tunnel';
 
 /** A user of an inbound that requires authentication (SOCKS5 RFC 1929, HTTP Basic). */
 export const ProxyUser = z.object({
@@ -99,7 +100,7 @@ export type VlessInboundSpec = z.infer<typeof VlessInboundSpec>;
  * What an instance runs. A discriminated union on `type`; later protocols add members here
  * (and a factory in core/engine/builtin.ts).
  */
-export const InstanceSpec = z.discriminatedUnion('type', [MixedSpec, VlessInboundSpec]);
+export const InstanceSpec = z.discriminatedUnion('type', [MixedSpec, VlessInboundSpec, NodePassSpec]);
 export type InstanceSpec = z.infer<typeof InstanceSpec>;
 export type InstanceType = InstanceSpec['type'];
 
@@ -121,6 +122,10 @@ export const Instance = z.object({
   /** Bound address while running, e.g. "127.0.0.1:7890" (useful with port 0). */
   address: z.string().nullable(),
   startedAt: Millis.nullable(),
+  /** Peer and tags (free-form labels). */
+  meta: InstanceMeta,
+  /** Live tunnel figures of a `nodepass` instance; null for other types. */
+  tunnel: TunnelView.nullable(),
   createdAt: Millis,
   updatedAt: Millis,
 });
@@ -133,6 +138,8 @@ export const CreateInstanceInput = z.object({
   /** @default true */
   autoStart: z.boolean().default(true),
   spec: InstanceSpec,
+  /** @default {peer: {sid: "", type: "", alias: ""}, tags: {}} */
+  meta: InstanceMeta.optional(),
   /** Start right away. @default true */
   start: z.boolean().default(true),
 });
@@ -144,5 +151,7 @@ export const UpdateInstanceInput = z.object({
   autoStart: z.boolean().optional(),
   /** Replaces the whole spec; a running instance restarts with it. */
   spec: InstanceSpec.optional(),
+  /** Replaces peer and tags (no restart). */
+  meta: InstanceMeta.optional(),
 });
 export type UpdateInstanceInput = z.input<typeof UpdateInstanceInput>;
