@@ -72,6 +72,8 @@ const en = {
   },
   type: {
     mixed: 'Mixed (SOCKS5 + HTTP)',
+    vless: 'VLESS relay',
+    nodepass: 'NodePass tunnel',
   },
   connections: {
     title: 'Connections',

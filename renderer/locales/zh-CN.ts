@@ -74,6 +74,8 @@ const zhCN: MessageSchema = {
   },
   type: {
     mixed: '混合（SOCKS5 + HTTP）',
+    vless: 'VLESS 中继',
+    nodepass: 'NodePass 隧道',
   },
   connections: {
     title: '连接',
