@@ -64,7 +64,8 @@ export function clientHandshake(host: string, port: number, serverName: string, 
   });
 }
 
-function parseReply(body: string): HandshakeReply | null {
+/** The server's JSON reply, or null when it is not one NodePass v1.14 would send. Never throws. */
+export function parseReply(body: string): HandshakeReply | null {
   let v: unknown;
   try {
     v = JSON.parse(body);
