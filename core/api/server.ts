@@ -7,6 +7,7 @@ import { CoreError, formatHostPort, parseHostPort } from '../rpc';
 import { sendError } from './http-error';
 import { rpcRoute, type EngineLike } from './rpc-route';
 import { isPagePath, sendIndex, staticRoute } from './static-route';
+import { nodePassApiPlugin } from './nodepass';
 import { usersApiPlugin, type UsersApiOptions } from './users';
 
 /** Largest WebSocket message and HTTP body accepted. */
@@ -51,6 +52,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   void app.register(rpcRoute, { ...auth, engine: opts.engine, log });
   app.get('/healthz', async () => ({ ok: true }));
   void app.register(usersApiPlugin, { ...opts.usersApi, engine: opts.engine, token: opts.token, log });
+  void app.register(nodePassApiPlugin, { engine: opts.engine, log });
   const { staticDir } = opts;
   if (staticDir) void app.register(staticRoute, { root: staticDir });
   app.setNotFoundHandler(async (req, reply) => {
