@@ -19,6 +19,17 @@ export interface InstanceContext {
   log: Logger;
   /** Fresh connection id (unique per engine run). */
   nextConnId(): string;
+  /** Pool figures summed over the engine's running tunnels (for pool views such as the VLESS monitor's); absent outside an engine. */
+  tunnelPools?(): TunnelPoolFigures;
+}
+
+/** Pre-dialed tunnel connections: established, taken from the pool, ready now, requests served or not by a ready one. */
+export interface TunnelPoolFigures {
+  created: number;
+  reused: number;
+  idle: number;
+  hits: number;
+  misses: number;
 }
 
 /** A running instance: an inbound, a tunnel end, ... Built by a factory in engine/builtin.ts. */

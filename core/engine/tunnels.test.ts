@@ -114,6 +114,14 @@ describe('nodepass instances in the engine', () => {
     }, 3000, 'server counters');
     expect(s.poolStats.created).toBeGreaterThan(0);
 
+    // A VLESS relay's monitor API counts the engine's tunnel pools in connection_pool.
+    const relay = await h.client.api.createInstance({ name: 'relay', spec: { type: 'vless', listen: '127.0.0.1:0' } });
+    const res = await fetch(`http://${relay.address}/api/connection-pool-stats`);
+    const pool = await res.json() as { total_created: number; total_reused: number; current_idle: number; cache_hits: number };
+    expect(pool.total_created).toBeGreaterThanOrEqual(s.poolStats.created);
+    expect(pool.cache_hits).toBeGreaterThan(0);
+    expect(pool.current_idle).toBeGreaterThan(0);
+
     // A stop cancels the retrying: a stopped instance stays stopped.
     await h.client.api.stopInstance({ id: server.id });
     await h.client.api.stopInstance({ id: client.id });

@@ -103,6 +103,20 @@ export class TunnelBook {
     };
   }
 
+  /** Pool figures summed over the running tunnels. */
+  poolTotals(): TunnelPoolStats {
+    const sum = { ...IDLE_POOL };
+    for (const l of this.live.values()) {
+      const p = l.runner.poolStats();
+      sum.created += p.created;
+      sum.reused += p.reused;
+      sum.idle += p.idle;
+      sum.hits += p.hits;
+      sum.misses += p.misses;
+    }
+    return sum;
+  }
+
   /** Zeroes one instance's counters (NodePass action "reset"); persisted with the next tick. */
   reset(id: string): void {
     const l = this.live.get(id);

@@ -44,7 +44,7 @@ export function createVlessMonitor(target: VlessMonitorTarget, opts: MonitorServ
  * in a new object) so that whatever else VlessRunner offers stays as it is.
  */
 export function withMonitor(spec: VlessInboundSpec, ctx: InstanceContext, build: (ctx: InstanceContext) => VlessRunner): VlessRunner {
-  const connections = new ConnectionCounter();
+  const connections = new ConnectionCounter(ctx.tunnelPools?.bind(ctx));
   const runner = build({ ...ctx, relay: connections.wrap(ctx.relay) });
   const base = {
     start: runner.start.bind(runner), close: runner.close.bind(runner),

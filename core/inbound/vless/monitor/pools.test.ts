@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryPools } from './pools';
+import { ConnectionCounter, MemoryPools } from './pools';
 
 function usage(heapUsed: number, external: number, arrayBuffers: number): NodeJS.MemoryUsage {
   return { rss: 0, heapTotal: heapUsed, heapUsed, external, arrayBuffers };
@@ -26,5 +26,17 @@ describe('MemoryPools', () => {
     const m = new MemoryPools();
     m.sample();
     expect(m.stats().small_pool.current_size).toBeGreaterThan(0);
+  });
+});
+
+describe('ConnectionCounter', () => {
+  it('adds the engine\'s tunnel pools: their connections are the reused and idle ones, hit rate over both', () => {
+    const pools = { created: 10, reused: 6, idle: 4, hits: 6, misses: 2 };
+    const c = new ConnectionCounter(() => pools);
+    expect(c.stats()).toEqual({
+      total_created: 10, total_reused: 6, total_closed: 0, current_active: 0, current_idle: 4,
+      cache_hits: 6, cache_misses: 2, hit_rate: 75,
+    });
+    expect(new ConnectionCounter().stats()).toMatchObject({ total_created: 0, cache_hits: 0, cache_misses: 0, hit_rate: 0 });
   });
 });

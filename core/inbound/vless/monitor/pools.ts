@@ -1,4 +1,4 @@
-import type { Relay, UdpAssociation } from '../../../adapter';
+import type { Relay, TunnelPoolFigures, UdpAssociation } from '../../../adapter';
 
 /** The document's `connection_pool` object. */
 export interface ConnectionPoolStats {
@@ -24,6 +24,9 @@ export interface ConnectionPoolStats {
 export class ConnectionCounter {
   private created = 0;
   private ended = 0;
+
+  /** @param tunnels the engine's tunnel pools, added to the figures (their connections are pooled and reused). */
+  constructor(private readonly tunnels?: () => TunnelPoolFigures) {}
 
   /** `relay` with tcp() and udp() counted. */
   wrap(relay: Relay): Relay {
@@ -60,11 +63,13 @@ export class ConnectionCounter {
   }
 
   stats(): ConnectionPoolStats {
-    const misses = this.created;
+    const t = this.tunnels?.() ?? { created: 0, reused: 0, idle: 0, hits: 0, misses: 0 };
+    const hits = t.hits;
+    const misses = this.created + t.misses;
     return {
-      total_created: this.created, total_reused: 0, total_closed: this.ended,
-      current_active: this.created - this.ended, current_idle: 0,
-      cache_hits: 0, cache_misses: misses, hit_rate: 0,
+      total_created: this.created + t.created, total_reused: t.reused, total_closed: this.ended,
+      current_active: this.created - this.ended, current_idle: t.idle,
+      cache_hits: hits, cache_misses: misses, hit_rate: hits + misses === 0 ? 0 : (hits / (hits + misses)) * 100,
     };
   }
 }
