@@ -85,6 +85,8 @@ async function serve(args: ServeArgs, io: CliIo, stopSignal: Promise<string>): P
     writeServeFile(dataDir, { listen: bound, pid: process.pid });
     serveFileWritten = true;
     io.out(`RelayDesk ${version} — dashboard: ${dashboardUrl(bound, token)}\n`);
+    const master = engine.getSettings().masterApi;
+    if (master.enabled) io.out(`NodePass master API: http://${bound}${master.prefix}/v1 (X-API-Key: ${master.key})\n`);
   } catch (err) {
     await shutdown();
     const e = toCoreError(err);
