@@ -1,5 +1,5 @@
 /** The dashboard's pages, addressed as `#/<name>`. */
-export const VIEWS = ['dashboard', 'instances', 'connections', 'logs'] as const;
+export const VIEWS = ['dashboard', 'instances', 'profiles', 'users', 'connections', 'logs', 'settings'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 /** The view a location hash names; unknown or empty hashes mean the dashboard. */

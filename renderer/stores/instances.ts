@@ -1,10 +1,10 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import type { Instance } from '../../core/rpc';
+import type { CreateInstanceInput, Instance, UpdateInstanceInput } from '../../core/rpc';
 import { toActionError, type ActionError } from '../lib/errors';
 import { useEngineStore } from './engine';
 
-export type InstanceAction = 'start' | 'stop' | 'restart' | 'delete';
+export type InstanceAction = 'start' | 'stop' | 'restart' | 'delete' | 'resetTraffic';
 
 /** A failed action on an instance: which one, and the engine's code and message. */
 export interface InstanceActionError extends ActionError {
@@ -50,6 +50,8 @@ export const useInstancesStore = defineStore('instances', () => {
       if (action === 'delete') {
         await api.deleteInstance({ id });
         remove(id);
+      } else if (action === 'resetTraffic') {
+        upsert(await api.resetInstanceTraffic({ id }));
       } else {
         const method = action === 'start' ? api.startInstance : action === 'stop' ? api.stopInstance : api.restartInstance;
         upsert(await method({ id }));
@@ -63,8 +65,31 @@ export const useInstancesStore = defineStore('instances', () => {
     }
   }
 
+  /** Creates (and starts) an instance; the engine's error is returned, not thrown, for the form. */
+  async function create(input: CreateInstanceInput): Promise<{ instance: Instance } | { error: ActionError }> {
+    try {
+      const instance = await engine.core().createInstance(input);
+      upsert(instance);
+      return { instance };
+    } catch (err) {
+      return { error: toActionError(err) };
+    }
+  }
+
+  /** Applies an edit (a new spec restarts a running instance); errors as for `create`. */
+  async function update(input: UpdateInstanceInput): Promise<{ instance: Instance } | { error: ActionError }> {
+    try {
+      const instance = await engine.core().updateInstance(input);
+      upsert(instance);
+      return { instance };
+    } catch (err) {
+      return { error: toActionError(err) };
+    }
+  }
+
   return {
-    list, loaded, busy, errors,
+    list, loaded, busy, errors, create, update,
+    resetTraffic: (id: string) => run(id, 'resetTraffic'),
     start: (id: string) => run(id, 'start'),
     stop: (id: string) => run(id, 'stop'),
     restart: (id: string) => run(id, 'restart'),
