@@ -6,6 +6,7 @@ import { SqliteHistory, type HistoryStore } from './history';
 import { DataDirLock } from './lock';
 import { migrate } from './migrations';
 import { profileTable, type ProfileTable } from './profiles';
+import { guarded, recordTable, type RecordTable } from './record-table';
 import { isCorruption, storeFailure } from './sqlite-error';
 
 export type { HistoryRow, HistoryStore } from './history';
@@ -32,17 +33,7 @@ export interface CounterValue {
   down: number;
 }
 
-export interface InstanceTable {
-  /** All instances in creation order. */
-  list(): StoredInstance[];
-  get(id: string): StoredInstance | undefined;
-  /** E_CONFIG_CONFLICT if the id exists. */
-  insert(i: StoredInstance): void;
-  /** Replaces every field but id; E_NOT_FOUND if the id does not exist. */
-  update(i: StoredInstance): void;
-  /** False if there was nothing to delete. */
-  delete(id: string): boolean;
-}
+export type InstanceTable = RecordTable<StoredInstance>;
 
 export interface SettingsTable {
   /** The stored JSON value, or undefined. */
@@ -59,8 +50,6 @@ export interface CounterTable {
   /** Deletes every counter. */
   reset(): void;
 }
-
-type Row = Record<string, unknown>;
 
 /**
  * The engine's persistent state: one SQLite database (`relaydesk.db`) in the data dir, guarded by
@@ -145,50 +134,19 @@ function configure(db: Database.Database): void {
   db.prepare('SELECT count(*) FROM sqlite_schema').get();
 }
 
-function guarded<A extends unknown[], R>(operation: string, fn: (...args: A) => R): (...args: A) => R {
-  return (...args) => {
-    try {
-      return fn(...args);
-    } catch (err) {
-      throw storeFailure(operation, err);
-    }
-  };
-}
-
 function instanceTable(db: Database.Database): InstanceTable {
-  const cols = 'id, name, type, spec, meta, auto_start, created_at, updated_at';
-  const list = db.prepare(`SELECT ${cols} FROM instances ORDER BY seq`);
-  const get = db.prepare(`SELECT ${cols} FROM instances WHERE id = ?`);
-  const exists = db.prepare('SELECT 1 FROM instances WHERE id = ?').pluck();
-  const insert = db.prepare(`INSERT INTO instances (${cols}) VALUES (@id, @name, @type, @spec, @meta, @autoStart, @createdAt, @updatedAt)`);
-  const update = db.prepare('UPDATE instances SET name = @name, type = @type, spec = @spec, meta = @meta, auto_start = @autoStart, created_at = @createdAt, updated_at = @updatedAt WHERE id = @id');
-  const del = db.prepare('DELETE FROM instances WHERE id = ?');
-  const params = (i: StoredInstance) => ({
-    id: i.id, name: i.name, type: i.type, spec: JSON.stringify(i.spec ?? null), meta: JSON.stringify(i.meta ?? {}), autoStart: i.autoStart ? 1 : 0,
-    createdAt: i.createdAt, updatedAt: i.updatedAt,
+  return recordTable<StoredInstance>(db, {
+    table: 'instances', noun: 'instance',
+    columns: ['id', 'name', 'type', 'spec', 'meta', 'auto_start', 'created_at', 'updated_at'],
+    toRow: (i) => ({
+      id: i.id, name: i.name, type: i.type, spec: JSON.stringify(i.spec ?? null), meta: JSON.stringify(i.meta ?? {}),
+      auto_start: i.autoStart ? 1 : 0, created_at: i.createdAt, updated_at: i.updatedAt,
+    }),
+    fromRow: (r) => ({
+      id: r.id as string, name: r.name as string, type: r.type as string, spec: JSON.parse(r.spec as string),
+      meta: JSON.parse(r.meta as string), autoStart: r.auto_start === 1, createdAt: r.created_at as number, updatedAt: r.updated_at as number,
+    }),
   });
-  return {
-    list: guarded('list instances', () => (list.all() as Row[]).map(toInstance)),
-    get: guarded('read instance', (id: string) => {
-      const row = get.get(id) as Row | undefined;
-      return row && toInstance(row);
-    }),
-    insert: guarded('insert instance', (i: StoredInstance) => {
-      if (exists.get(i.id)) throw new CoreError('E_CONFIG_CONFLICT', `an instance with id "${i.id}" already exists`);
-      insert.run(params(i));
-    }),
-    update: guarded('update instance', (i: StoredInstance) => {
-      if (update.run(params(i)).changes === 0) throw new CoreError('E_NOT_FOUND', `no instance with id "${i.id}"`);
-    }),
-    delete: guarded('delete instance', (id: string) => del.run(id).changes > 0),
-  };
-}
-
-function toInstance(r: Row): StoredInstance {
-  return {
-    id: r.id as string, name: r.name as string, type: r.type as string, spec: JSON.parse(r.spec as string), meta: JSON.parse(r.meta as string),
-    autoStart: r.auto_start === 1, createdAt: r.created_at as number, updatedAt: r.updated_at as number,
-  };
 }
 
 function settingsTable(db: Database.Database): SettingsTable {
