@@ -45,8 +45,17 @@ export interface V2rayOptions {
  */
 export async function startV2ray(opts: V2rayOptions = {}): Promise<V2ray> {
   const ports: V2rayPorts = { tcp: await freePort(), tls: await freePort(), ws: await freePort(), wss: await freePort() };
-  const dir = mkdtempSync(join(tmpdir(), 'relaydesk-v2ray-'));
-  const config = v2rayConfig(ports, opts);
+  const run = await runV2ray(v2rayConfig(ports, opts), Object.values(ports), 'relaydesk-v2ray-');
+  return { ports, ...run };
+}
+
+/**
+ * Runs v2ray with `config` (written to a temp dir) and resolves once every port in `ports` accepts
+ * connections (at most `timeoutMs`); close() stops it and removes the dir. Rejects with v2ray's
+ * output when it exits or does not listen in time.
+ */
+export async function runV2ray(config: object, ports: number[], dirPrefix: string, timeoutMs = 10_000): Promise<{ output(): string; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
   const child = spawn(V2RAY_BIN, ['-config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -62,12 +71,12 @@ export async function startV2ray(opts: V2rayOptions = {}): Promise<V2ray> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitListening(Object.values(ports), child, () => out, 10_000);
+    await waitListening(ports, child, () => out, timeoutMs);
   } catch (err) {
     await close();
     throw err;
   }
-  return { ports, output: () => out, close };
+  return { output: () => out, close };
 }
 
 function v2rayConfig(ports: V2rayPorts, opts: V2rayOptions): object {
@@ -92,7 +101,7 @@ function fixturePath(name: string): string {
   return new URL(`./fixtures/${name}`, import.meta.url).pathname;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as AddressInfo).port;

@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import net from 'node:net';
 import { encodeUdpDatagram, parseUdpDatagram } from '../codec/socks5';
+import { freePort, runV2ray, V2RAY_BIN } from './v2ray-harness';
 
 /** Debian's v2ray 4.34 (PROTOCOLS.md §5.5). */
-export const V2RAY = '/usr/bin/v2ray';
+export const V2RAY = V2RAY_BIN;
 
 /** One way v2ray reaches our relay: a SOCKS inbound of its own routed to a VLESS outbound. */
 export interface V2rayRoute {
@@ -52,28 +49,8 @@ export async function startV2rayClient(routes: V2rayRoute[]): Promise<V2rayClien
     })),
     routing: { rules: routes.map((_, i) => ({ type: 'field', inboundTag: [`socks${i}`], outboundTag: `vless${i}` })) },
   };
-  const dir = mkdtempSync(join(tmpdir(), 'relaydesk-v2ray-client-'));
-  const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(config, null, 2));
-  const child = spawn(V2RAY, ['-config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (b: Buffer) => {
-    if (out.length < 64 * 1024) out += b.toString();
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const close = async () => {
-    await stop(child, exited);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitListening(socksPorts, child, () => out);
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  return { socksPorts, output: () => out, close };
+  const run = await runV2ray(config, socksPorts, 'relaydesk-v2ray-client-');
+  return { socksPorts, ...run };
 }
 
 /**
@@ -149,44 +126,4 @@ function u16(n: number): Buffer {
   const b = Buffer.alloc(2);
   b.writeUInt16BE(n);
   return b;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitListening(ports: number[], child: ChildProcess, output: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (const port of ports) {
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`v2ray exited (${child.exitCode ?? child.signalCode}): ${output()}`);
-      const ok = await new Promise<boolean>((resolve) => {
-        const s = net.connect({ port, host: '127.0.0.1' });
-        s.once('connect', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.once('error', () => resolve(false));
-      });
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`v2ray did not listen on 127.0.0.1:${port} within ${timeoutMs} ms: ${output()}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
-
-async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 2000)))]);
-  clearTimeout(timer);
-  if (!killed) {
-    child.kill('SIGKILL');
-    await exited;
-  }
 }
