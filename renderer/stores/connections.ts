@@ -3,6 +3,7 @@ import { ref, shallowRef } from 'vue';
 import type { Connection, Disposable } from '../../core/rpc';
 import { toActionError, type ActionError } from '../lib/errors';
 import { useEngineStore } from './engine';
+import { createPoller } from '../lib/poller';
 
 /** Poll period of listConnections while someone watches. */
 export const CONNECTIONS_POLL_MS = 1000;
@@ -15,8 +16,6 @@ export const useConnectionsStore = defineStore('connections', () => {
   const fetchedAt = ref(0);
   const error = ref<ActionError | null>(null);
   const closing = ref<Record<string, boolean>>({});
-  let watchers = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight = false;
 
   async function refresh(): Promise<void> {
@@ -35,27 +34,11 @@ export const useConnectionsStore = defineStore('connections', () => {
     }
   }
 
-  // A chain of timeouts, not an interval: a slow answer never stacks calls.
-  async function tick(): Promise<void> {
-    await refresh();
-    if (watchers > 0) timer = setTimeout(() => void tick(), CONNECTIONS_POLL_MS);
-  }
-
-  /** Starts polling (reference-counted); the disposer stops it when the last watcher leaves. */
-  function watch(): Disposable {
-    watchers++;
-    if (watchers === 1) void tick();
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      watchers--;
-      if (watchers === 0) clearTimeout(timer);
-    };
-  }
+  const poller = createPoller(refresh, CONNECTIONS_POLL_MS);
+  const watch = (): Disposable => poller.watch();
 
   engine.onSession(() => {
-    if (watchers > 0) void refresh();
+    if (poller.active) void refresh();
   });
 
   async function close(id: string): Promise<void> {

@@ -3,6 +3,7 @@ import { ref, shallowRef } from 'vue';
 import type { Disposable, UserView } from '../../core/rpc';
 import { toActionError, type ActionError } from '../lib/errors';
 import { useEngineStore } from './engine';
+import { createPoller } from '../lib/poller';
 
 /** Poll period of listUsers while the Users page is open (live connections and traffic). */
 export const USERS_POLL_MS = 2000;
@@ -19,8 +20,6 @@ export const useUsersStore = defineStore('users', () => {
   /** The last failed load or action (with the user it concerned). */
   const error = ref<(ActionError & { action: UserAction | 'list'; user: string }) | null>(null);
   const busy = ref<Record<string, UserAction>>({});
-  let watchers = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
 
   async function refresh(): Promise<void> {
     const id = instanceId.value;
@@ -37,22 +36,8 @@ export const useUsersStore = defineStore('users', () => {
     }
   }
 
-  async function tick(): Promise<void> {
-    await refresh();
-    if (watchers > 0) timer = setTimeout(() => void tick(), USERS_POLL_MS);
-  }
-
-  function watch(): Disposable {
-    watchers++;
-    if (watchers === 1) void tick();
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      watchers--;
-      if (watchers === 0) clearTimeout(timer);
-    };
-  }
+  const poller = createPoller(refresh, USERS_POLL_MS);
+  const watch = (): Disposable => poller.watch();
 
   function select(id: string | null): void {
     if (instanceId.value === id) return;
