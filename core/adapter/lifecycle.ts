@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger';
 import type { Router } from './router';
-import type { StatsSink } from './stats';
+import type { StatsAccounting, StatsSink } from './stats';
 import type { Relay } from './relay';
 
 /** Anything long-lived: whoever creates it calls close(). */
@@ -19,6 +19,8 @@ export interface InstanceContext {
   log: Logger;
   /** Fresh connection id (unique per engine run). */
   nextConnId(): string;
+  /** The collector's accounting side (per-user counters, monitor figures); absent outside an engine. */
+  accounting?: StatsAccounting;
   /** Pool figures summed over the engine's running tunnels (for pool views such as the VLESS monitor's); absent outside an engine. */
   tunnelPools?(): TunnelPoolFigures;
 }

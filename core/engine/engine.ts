@@ -325,6 +325,7 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
       stats: this.stats,
       log: this.logs.logger(`instance:${instanceId}`),
       nextConnId: this.nextConnId,
+      accounting: this.stats,
       tunnelPools: () => this.tunnels.poolTotals(),
     };
   }

@@ -1,7 +1,6 @@
-import type { InstanceRunner } from '../adapter';
+import type { InstanceRunner, StatsAccounting } from '../adapter';
 import { normalizeInstanceUrl, parseInstanceUrl } from '../codec/nodepass-url';
 import type { NodePassSpec, TunnelPoolStats, TunnelView } from '../rpc';
-import type { StatsCollector } from '../stats/collector';
 import type { CounterValue } from '../store/store';
 import type { NodePassRunner } from '../tunnel/nodepass';
 
@@ -39,7 +38,7 @@ export class TunnelBook {
 
   /** @param checkpoint called for every running tunnel each CHECKPOINT_MS (the engine re-emits its view). */
   constructor(
-    private readonly stats: StatsCollector,
+    private readonly stats: StatsAccounting,
     private readonly checkpoint: (id: string) => void,
     private readonly checkpointMs = CHECKPOINT_MS,
   ) {

@@ -1,4 +1,4 @@
-import type { StatsSink, TrackedConn } from '../adapter';
+import type { StatsAccounting, StatsSink, TrackedConn } from '../adapter';
 import type { Logger } from '../log/logger';
 import { LinkedList, type ListNode } from '../route/linked-list';
 import { formatHostPort, type Connection, type History, type HistoryRange, type StatsTick } from '../rpc';
@@ -27,7 +27,7 @@ export type ConnBytesListener = (conn: TrackedConn, up: number, down: number, cl
  * in one transaction; once a minute it rolls history up and prunes it. A tick costs O(live
  * connections). Bytes a connection moved before it closed are counted in the next tick.
  */
-export class StatsCollector implements StatsSink {
+export class StatsCollector implements StatsSink, StatsAccounting {
   private readonly store: Store;
   private readonly log: Logger;
   private readonly intervalMs: number;

@@ -71,7 +71,7 @@ export async function startVlessRig(spec: Record<string, unknown>, opts: VlessRi
   const router = createRouter({ settings: () => settings, outbound: (t) => outbounds.get(t), log: logs.logger('route') });
   const relay = createRelay({ router, stats: collector, log: logs.logger('relay') });
   let n = 0;
-  const ctx = { instanceId, router, relay, stats: collector, log: logs.logger(`instance:${instanceId}`), nextConnId: () => `v${++n}` };
+  const ctx = { instanceId, router, relay, stats: collector, accounting: collector, log: logs.logger(`instance:${instanceId}`), nextConnId: () => `v${++n}` };
   const runner = createVlessInbound(VlessInboundSpec.parse({ type: 'vless', listen: '127.0.0.1:0', ...spec }), ctx);
   try {
     await runner.start();

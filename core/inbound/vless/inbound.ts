@@ -15,7 +15,7 @@ import { notFoundFallback, type FallbackHandler } from './fallback';
 import { serveClient } from './handshake';
 import { UserLimits } from './limits';
 import type { VlessRunner, VlessUserSnapshot } from './runner';
-import { UserTraffic, trafficHostOf } from './traffic';
+import { UserTraffic } from './traffic';
 import { UserIndex, normalizeUuid } from './users';
 import { applyUsersLive } from './users-live';
 
@@ -113,7 +113,7 @@ class VlessInbound implements VlessRunner {
 
   private createTraffic(users: readonly RelayUser[]): UserTraffic {
     return new UserTraffic({
-      instanceId: this.ctx.instanceId, users, host: trafficHostOf(this.ctx.stats), log: this.ctx.log,
+      instanceId: this.ctx.instanceId, users, host: this.ctx.accounting ?? null, log: this.ctx.log,
       onQuotaExceeded: (user, used) => this.quotaExceeded(user, used),
     });
   }

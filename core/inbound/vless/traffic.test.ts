@@ -3,11 +3,10 @@ import { LogBus } from '../../log/logger';
 import type { RelayUser } from '../../rpc';
 import { StatsCollector } from '../../stats/collector';
 import { Store } from '../../store/store';
-import { StatsRecorder } from '../../test/route-stats-recorder';
 import { FakeConn } from '../../test/stats-fake-conn';
 import { tempDirs } from '../../test/store-temp';
 import { relayUser } from '../../test/vless-in-harness';
-import { UserTraffic, lastResetBoundary, trafficHostOf } from './traffic';
+import { UserTraffic, lastResetBoundary } from './traffic';
 
 const dirs = tempDirs('relaydesk-vless-traffic-');
 const opened: { close(): void }[] = [];
@@ -25,7 +24,7 @@ function setup(users: RelayUser[], opts: { dir?: string; t: number }) {
   const collector = new StatsCollector({ store, log: logs.logger('stats'), now: () => clock.t });
   const exceeded: string[] = [];
   const traffic = new UserTraffic({
-    instanceId: 'r1', users, host: trafficHostOf(collector), log: logs.logger('r1'), now: () => clock.t,
+    instanceId: 'r1', users, host: collector, log: logs.logger('r1'), now: () => clock.t,
     onQuotaExceeded: (u, used) => exceeded.push(`${u.name}:${used}`),
   });
   traffic.start();
@@ -115,12 +114,11 @@ describe('UserTraffic', () => {
     expect(lastResetBoundary(new Date(2025, 2, 1, 0, 0).getTime(), 1)).toBe(new Date(2025, 2, 1).getTime());
   });
 
-  it('warns and counts nothing when the stats sink has no byte hook', () => {
-    expect(trafficHostOf(new StatsRecorder())).toBeNull();
+  it('warns and counts nothing without the engine\'s accounting', () => {
     const logs = new LogBus({ level: 'debug' });
     const t = new UserTraffic({ instanceId: 'r1', users: [relayUser('a', '0b5e8a1c-3f0d-4c59-9a8e-2d2f0e6c7a11')], host: null, log: logs.logger('x'), onQuotaExceeded: () => undefined });
     t.start();
-    expect(logs.entries({ limit: 5, level: 'warn' }).map((e) => e.message)).toEqual(['per-user traffic is not counted: the stats sink has no byte hook (quotas are not enforced)']);
+    expect(logs.entries({ limit: 5, level: 'warn' }).map((e) => e.message)).toEqual(['per-user traffic is not counted: no stats collector runs here (quotas are not enforced)']);
     expect(t.used('a')).toBe(0);
     t.close();
   });

@@ -1,35 +1,9 @@
-import type { StatsSink, TrackedConn } from '../../adapter';
+import type { CounterValue, StatsAccounting, TrackedConn } from '../../adapter';
 import type { Logger } from '../../log/logger';
 import type { RelayUser } from '../../rpc';
 
-/** Cumulative bytes as the store keeps them. */
-export interface CounterValue {
-  up: number;
-  down: number;
-}
-
-/**
- * What per-user accounting needs from the engine's StatsSink beyond the contract: the stats
- * collector (core/stats/collector.ts) offers it. The factory signature hands an inbound only
- * `ctx.stats`, so it is detected there (trafficHostOf) instead of being widened in the contract.
- */
-export interface TrafficHost {
-  /** Each live connection's new bytes when sampled, its last bytes when it closes. */
-  onInstanceBytes(instanceId: string, fn: (conn: TrackedConn, up: number, down: number, closed: boolean) => void): () => void;
-  /** After every tick. */
-  onTick(fn: () => void): () => void;
-  /** Saved counters by scope prefix (pending saves included). */
-  loadCounters(prefix: string): Map<string, CounterValue>;
-  /** Saves a counter with the next tick. */
-  saveCounter(scope: string, value: CounterValue): void;
-}
-
-/** The StatsSink's accounting side, or null when it has none (test doubles). */
-export function trafficHostOf(stats: StatsSink): TrafficHost | null {
-  const s = stats as Partial<TrafficHost>;
-  return typeof s.onInstanceBytes === 'function' && typeof s.onTick === 'function'
-    && typeof s.loadCounters === 'function' && typeof s.saveCounter === 'function' ? (s as TrafficHost) : null;
-}
+/** What per-user accounting needs from the engine's stats collector. */
+export type TrafficHost = Pick<StatsAccounting, 'onInstanceBytes' | 'onTick' | 'loadCounters' | 'saveCounter'>;
 
 /** One user's counters: bytes since the last reset. */
 export interface UserCounters {
@@ -80,7 +54,7 @@ export class UserTraffic {
       this.counters.set(name, { value: { up: v?.up ?? 0, down: v?.down ?? 0 }, lastResetAt: r ? r.up : null });
     }
     if (!host) {
-      if (this.byName.size > 0) log.warn('per-user traffic is not counted: the stats sink has no byte hook (quotas are not enforced)');
+      if (this.byName.size > 0) log.warn('per-user traffic is not counted: no stats collector runs here (quotas are not enforced)');
       return;
     }
     this.unsubscribe = [host.onInstanceBytes(instanceId, this.hostOnBytes), host.onTick(this.hostOnTick)];

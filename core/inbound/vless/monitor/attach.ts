@@ -20,8 +20,8 @@ export interface VlessMonitorTarget {
   runner: Pick<VlessRunner, 'users'>;
   /** Read on every request (users: emails and connection limits). */
   spec: VlessInboundSpec;
-  /** stats: the engine's StatsCollector (instance speeds and totals, per-connection speeds). */
-  ctx: Pick<InstanceContext, 'instanceId' | 'stats'>;
+  /** accounting: the engine's collector (instance speeds and totals, per-connection speeds). */
+  ctx: Pick<InstanceContext, 'instanceId' | 'accounting'>;
   /** Fed by the relay's wrapped ctx.relay (connection_pool). */
   connections: ConnectionCounter;
 }
@@ -29,7 +29,7 @@ export interface VlessMonitorTarget {
 /** A monitor (started separately) for `target`; `startedAt` is the relay's start (uptime, timestamps). */
 export function createVlessMonitor(target: VlessMonitorTarget, opts: MonitorServerOptions = {}, startedAt = Date.now()): VlessMonitor {
   const figures = new MonitorFigures({
-    instanceId: target.ctx.instanceId, stats: target.ctx.stats,
+    instanceId: target.ctx.instanceId, accounting: target.ctx.accounting ?? null,
     users: () => target.runner.users(), specUsers: () => target.spec.users,
     connections: target.connections, memory: new MemoryPools(),
   }, startedAt, opts.historySeconds ?? 60);

@@ -4,14 +4,13 @@ import { MonitorFigures } from './figures';
 import { ConnectionCounter, MemoryPools } from './pools';
 
 /** A stats sink without the collector's extras: figures fall back to zero speeds and totals. */
-const plainSink = { opened: () => undefined, closed: () => undefined, badHandshake: () => undefined };
 
 describe('MonitorFigures', () => {
   it('keeps the speed history of the last historySeconds with timestamps in seconds since start', () => {
     const clock = { t: 1_000_000 };
     const users = [relayUser('alice', ALICE, { maxConnections: 3 }), relayUser('bob', '7f3c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f')];
     const f = new MonitorFigures({
-      instanceId: 'r1', stats: plainSink, users: () => [], specUsers: () => users,
+      instanceId: 'r1', accounting: null, users: () => [], specUsers: () => users,
       connections: new ConnectionCounter(), memory: new MemoryPools(),
     }, clock.t, 60, () => clock.t);
     for (let i = 0; i < 70; i++) {

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { StatsSink } from '../../../adapter';
+import type { StatsAccounting } from '../../../adapter';
 import type { RelayUser } from '../../../rpc';
 import type { VlessUserSnapshot } from '../runner';
 import { formatBytes, formatDuration, formatSpeed, formatUserSpeed } from './format';
@@ -46,24 +46,14 @@ export interface SpeedHistory {
 /** What the figures are read from: the relay and the engine's stats collector. */
 export interface MonitorSource {
   instanceId: string;
-  stats: StatsSink;
+  /** The engine's collector; null where none runs (figures read 0). */
+  accounting: Pick<StatsAccounting, 'latest' | 'connections'> | null;
   /** The relay's users with live figures (VlessRunner.users()). */
   users(): VlessUserSnapshot[];
   /** The spec's users (for email and the connection limits). */
   specUsers(): readonly RelayUser[];
   connections: ConnectionCounter;
   memory: MemoryPools;
-}
-
-/** The parts of core/stats/collector.ts the monitor reads, detected at run time like trafficHostOf. */
-interface CollectorView {
-  latest(): { instances: Record<string, { up: number; down: number; totalUp: number; totalDown: number; connections: number } | undefined> };
-  connections(instanceId?: string): { user: string | null; uploadSpeed: number; downloadSpeed: number }[];
-}
-
-function collectorOf(stats: StatsSink): CollectorView | null {
-  const s = stats as Partial<CollectorView>;
-  return typeof s.latest === 'function' && typeof s.connections === 'function' ? (s as CollectorView) : null;
 }
 
 /**
@@ -76,7 +66,7 @@ function collectorOf(stats: StatsSink): CollectorView | null {
  */
 export class MonitorFigures {
   private readonly history: { at: number; up: number; down: number }[] = [];
-  private readonly collector: CollectorView | null;
+  private readonly collector: Pick<StatsAccounting, 'latest' | 'connections'> | null;
 
   constructor(
     private readonly src: MonitorSource,
@@ -84,7 +74,7 @@ export class MonitorFigures {
     private readonly historySeconds: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.collector = collectorOf(src.stats);
+    this.collector = src.accounting;
   }
 
   /** Takes a speed snapshot and a memory sample, and returns MonitorData. */

@@ -26,7 +26,7 @@ async function rig(): Promise<VlessRig> {
 /** A second monitor with test options installed as the rig's fallback. */
 function customMonitor(r: VlessRig, opts: MonitorServerOptions): VlessMonitor {
   const spec = VlessInboundSpec.parse({ type: 'vless', users: [relayUser('alice', ALICE)] });
-  const m = createVlessMonitor({ runner: r.runner, spec, ctx: { instanceId: 'relay1', stats: r.collector }, connections: new ConnectionCounter() }, opts);
+  const m = createVlessMonitor({ runner: r.runner, spec, ctx: { instanceId: 'relay1', accounting: r.collector }, connections: new ConnectionCounter() }, opts);
   m.start();
   r.runner.setFallbackHandler(m.handler);
   open.push(m);
