@@ -1,9 +1,6 @@
 import type { RouteMode } from '../../core/rpc';
 import type { DesktopState } from '../../core/rpc/desktop';
-import type {
-  AppLike, BrowserWindowFactory, ClipboardLike, MessageChannelFactory, NotifierLike, Rect, ShellLike, TrayFactory,
-  UtilityProcessFactory,
-} from './api-types';
+import type { ElectronApi } from './electron-api';
 import { HIDDEN_ARG, createAutoStart } from './autostart';
 import { CoreClient } from './core-client';
 import { CoreHost } from './core-host';
@@ -18,18 +15,7 @@ import { resolveLanguage } from './tray-labels';
 import { WindowManager } from './windows';
 
 /** What the desktop app is built from: Electron's slices (electron-api.ts) and the process's facts. */
-export interface DesktopAppDeps {
-  app: AppLike;
-  windows: BrowserWindowFactory;
-  trays: TrayFactory;
-  processes: UtilityProcessFactory;
-  channels: MessageChannelFactory;
-  shell: ShellLike;
-  clipboard: ClipboardLike;
-  notifier: NotifierLike;
-  workAreas(): Rect[];
-  openPrefsBackend(): PrefsBackend;
-  lockDownSessions(): void;
+export interface DesktopAppDeps extends ElectronApi {
   platform: string;
   env: Record<string, string | undefined>;
   home: string;
