@@ -83,6 +83,7 @@ export class Engine implements CoreApiImpl, EventSource<CoreEvents> {
     this.stats = new StatsCollector({ store, log: this.logs.logger('stats'), intervalMs: options.statsIntervalMs });
     this.relay = createRelay({ router, stats: this.stats, log: this.logs.logger('relay') });
     this.stats.onTick((tick) => this.bus.emit('stats', tick));
+    this.bus.on('profileRemoved', ({ id }) => this.stats.forgetOutbound(id));
     this.tunnels = new TunnelBook(this.stats, (id) => {
       const c = this.instances.get(id);
       if (c) this.bus.emit('instance', c.view());

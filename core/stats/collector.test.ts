@@ -142,6 +142,21 @@ describe('StatsCollector', () => {
     expect(tick.totalUp).toBe(3);
   });
 
+  it('forgets a deleted outbound profile: gone from the tick, and not back after a restart', () => {
+    const dir = dirs.make();
+    const first = rig({ dir, instances: ['a'] });
+    first.conn('a', 'hk').move(5, 5).close('done');
+    first.conn('a', 'direct').move(1, 1).close('done');
+    first.step();
+    expect(Object.keys(first.step().outbounds).sort()).toEqual(['direct', 'hk']);
+    first.stats.forgetOutbound('hk');
+    expect(Object.keys(first.step().outbounds)).toEqual(['direct']);
+    first.close();
+    const tick = rig({ dir }).stats.latest();
+    expect(Object.keys(tick.outbounds)).toEqual(['direct']);
+    expect(tick.totalUp).toBe(6);
+  });
+
   it('closes connections through the connection itself', () => {
     const r = rig();
     const a1 = r.conn('a');

@@ -339,6 +339,21 @@ export class StatsCollector implements StatsSink, StatsAccounting {
     this.instances.delete(id);
   }
 
+  /**
+   * Drops a deleted outbound profile's counters (memory and store). Connections still open on it
+   * keep counting under the tag until they close, then the scope is gone after the next restart.
+   */
+  forgetOutbound(tag: string): void {
+    const scope = `outbound:${tag}`;
+    if ((this.outbounds.get(tag)?.connections ?? 0) === 0) this.outbounds.delete(tag);
+    this.dirty.delete(scope);
+    try {
+      this.store.counters.delete(scope);
+    } catch (err) {
+      this.log.warn(`could not delete the counters of outbound ${tag}: ${(err as Error).message}`);
+    }
+  }
+
   private *scopes(): Iterable<ScopeStats> {
     yield this.total;
     yield* this.instances.values();

@@ -49,6 +49,8 @@ export interface CounterTable {
   save(values: Map<string, CounterValue>): void;
   /** Deletes every counter. */
   reset(): void;
+  /** Deletes one scope's counter. */
+  delete(scope: string): void;
 }
 
 /**
@@ -171,6 +173,7 @@ function counterTable(db: Database.Database): CounterTable {
   const load = db.prepare('SELECT scope, up, down FROM counters').raw();
   const upsert = db.prepare('INSERT INTO counters (scope, up, down) VALUES (?, ?, ?) ON CONFLICT (scope) DO UPDATE SET up = excluded.up, down = excluded.down');
   const reset = db.prepare('DELETE FROM counters');
+  const del = db.prepare('DELETE FROM counters WHERE scope = ?');
   const saveAll = db.transaction((values: Map<string, CounterValue>) => {
     for (const [scope, v] of values) upsert.run(scope, v.up, v.down);
   });
@@ -178,6 +181,7 @@ function counterTable(db: Database.Database): CounterTable {
     load: guarded('load counters', () => new Map((load.all() as [string, number, number][]).map(([s, up, down]) => [s, { up, down }]))),
     save: guarded('save counters', (values: Map<string, CounterValue>) => { if (values.size) saveAll(values); }),
     reset: guarded('reset counters', () => { reset.run(); }),
+    delete: guarded('delete counter', (scope: string) => { del.run(scope); }),
   };
 }
 
