@@ -8,6 +8,7 @@ import { TokenBucket } from '../../common/token-bucket';
 import { TunnelCounters } from './counters';
 import { type HandshakeReply, clientHandshake } from './handshake';
 import { CONTROL_ID, PoolRegistry } from './pool';
+import { DialBackoff, POOL_ADJUST_MS, PoolCapacity } from './pool-adapt';
 import type { DualEndOptions } from './server';
 import { TargetDialer } from './targets';
 import type { ForwardEnv } from './tcp-forward';
@@ -20,16 +21,42 @@ export interface DualClientOptions extends DualEndOptions {
   ca?: string;
   /** First reconnect delay, doubled up to 30 s after each failure. @default 1000 */
   retryMs?: number;
+  /** Period of the pool adjuster (shrinks an unused pool, closing the surplus idle connections). @default 2000 (POOL_ADJUST_MS) */
+  poolAdjustMs?: number;
 }
 
-const MAX_PARALLEL_DIALS = 8;
+/**
+ * Pool dials in flight at most. With refills started on every take and every successful dial, 8
+ * in flight refill ~8 connections per round trip, while a burst cannot open hundreds of
+ * handshakes at once on the server (NodePass dials one at a time).
+ */
+export const MAX_PARALLEL_DIALS = 8;
+
+/** One handshake's worth of client state. */
+interface Link {
+  pool: PoolRegistry;
+  session: TunnelSession | null;
+  dialing: number;
+  cap: PoolCapacity;
+  backoff: DialBackoff;
+  /** Set while waiting out a failed dial: no new dials until it fires. */
+  retryTimer: NodeJS.Timeout | null;
+  adjustTimer: NodeJS.Timeout;
+  reply: HandshakeReply;
+  sockets: Set<Socket>;
+}
 
 /**
  * A dual-end NodePass client (`client://` mode 2): the handshake with the server, a pool of
- * pre-dialed connections (capacity starts at `min`, doubles up to the server's `max` whenever the
- * pool runs dry), the control channel on pool id 00000000, then flow "-" (dial the targets for
- * the server's users) or "+" (listen on the first target for users). start() rejects when the first
- * attempt fails (401 → E_AUTH_FAILED); after that a lost server is retried with backoff.
+ * pre-dialed connections, the control channel on pool id 00000000, then flow "-" (dial the targets
+ * for the server's users) or "+" (listen on the first target for users). start() rejects when the
+ * first attempt fails (401 → E_AUTH_FAILED); after that a lost server is retried with backoff.
+ *
+ * The pool's capacity starts at `min` and adapts between `min` and the server's `max` (PoolCapacity:
+ * doubles when sessions use it up, halves every `poolAdjustMs` while at least half of it sits unused,
+ * closing the surplus idle connections, which the server then forgets too). It refills at once
+ * whenever a connection is taken or dropped and after every successful dial (at most
+ * MAX_PARALLEL_DIALS in flight); only a failed dial delays the next one (100 ms doubling to 1 s).
  */
 export function createDualEndClient(url: NodePassUrl, ctx: InstanceContext, opts: DualClientOptions = {}): NodePassRunner {
   const p = url.params;
@@ -43,10 +70,11 @@ export function createDualEndClient(url: NodePassUrl, ctx: InstanceContext, opts
   let retryTimer: NodeJS.Timeout | null = null;
   let backoff = opts.retryMs ?? 1000;
   let started = false;
-  let cur: { pool: PoolRegistry; session: TunnelSession | null; dialing: number; capacity: number; reply: HandshakeReply; sockets: Set<Socket> } | null = null;
+  let cur: Link | null = null;
   const past: PoolStats = { created: 0, reused: 0, idle: 0, hits: 0, misses: 0 };
 
-  const dialPool = (c: NonNullable<typeof cur>): Promise<void> => new Promise((resolve) => {
+  /** Resolves true once the connection is in the pool (or handed to a waiting session), false when it failed. */
+  const dialPool = (c: Link): Promise<boolean> => new Promise((resolve) => {
     const raw = net.connect({ host: server.host, port: server.port, allowHalfOpen: true, noDelay: true });
     const sock: Socket = c.reply.tls === '0' ? raw : tls.connect({
       socket: raw, minVersion: 'TLSv1.3', rejectUnauthorized: c.reply.tls === '2', ca: opts.ca,
@@ -55,7 +83,7 @@ export function createDualEndClient(url: NodePassUrl, ctx: InstanceContext, opts
     c.sockets.add(sock);
     sock.once('close', () => {
       c.sockets.delete(sock);
-      resolve();
+      resolve(false);
     });
     sock.on('error', (err) => {
       if (ctx.log.enabled('debug')) ctx.log.debug(`pool connection to ${where}: ${err.message}`);
@@ -70,28 +98,69 @@ export function createDualEndClient(url: NodePassUrl, ctx: InstanceContext, opts
       if (got.length > 4) sock.unshift(got.subarray(4));
       if (cur !== c) return void sock.destroy();
       if (ctx.log.enabled('debug')) ctx.log.debug(`pool connection ${got.toString('hex', 0, 4)} ready`);
+      resolve(true);
       c.pool.add(got.toString('hex', 0, 4), sock);
-      resolve();
     };
     sock.on('data', onData);
   });
 
-  const refill = (c: NonNullable<typeof cur>) => {
-    if (cur !== c || closed) return;
-    if (c.pool.size === 0 && c.session) c.capacity = Math.min(c.reply.max, c.capacity * 2);
-    while (c.pool.size + c.dialing < c.capacity && c.dialing < MAX_PARALLEL_DIALS) {
+  const refill = (c: Link) => {
+    if (cur !== c || closed || c.retryTimer !== null) return;
+    while (c.pool.size + c.dialing < c.cap.capacity && c.dialing < MAX_PARALLEL_DIALS) {
       c.dialing++;
-      void dialPool(c).then(() => {
+      void dialPool(c).then((ok) => {
         c.dialing--;
+        if (ok) {
+          c.backoff.succeeded();
+          return refill(c);
+        }
+        if (cur !== c || closed || c.retryTimer !== null) return;
         // Retry a failed dial later rather than in a tight loop.
-        if (c.pool.size + c.dialing < c.capacity) setTimeout(() => refill(c), 100).unref();
+        c.retryTimer = setTimeout(() => {
+          c.retryTimer = null;
+          refill(c);
+        }, c.backoff.failed());
       });
     }
   };
 
-  const lost = (c: NonNullable<typeof cur>, reason: string) => {
+  const grew = (c: Link) => {
+    if (ctx.log.enabled('debug')) ctx.log.debug(`pool capacity up to ${c.cap.capacity}`);
+  };
+
+  const adjust = (c: Link) => {
+    const before = c.cap.capacity;
+    const after = c.cap.tick(c.pool.size);
+    if (after === before) return;
+    const closedNow = c.pool.trim(c.pool.size - after);
+    if (ctx.log.enabled('debug')) ctx.log.debug(`pool capacity down to ${after} (${closedNow} idle connections closed)`);
+  };
+
+  const newLink = (reply: HandshakeReply): Link => {
+    const c: Link = {
+      pool: new PoolRegistry({
+        taken: (idle) => {
+          if (c.cap.taken(idle)) grew(c);
+          refill(c);
+        },
+        missed: () => {
+          if (c.cap.missed()) grew(c);
+          refill(c);
+        },
+        dropped: () => refill(c),
+      }),
+      session: null, dialing: 0, cap: new PoolCapacity(p.min, reply.max), backoff: new DialBackoff(), retryTimer: null,
+      adjustTimer: setInterval(() => adjust(c), opts.poolAdjustMs ?? POOL_ADJUST_MS), reply, sockets: new Set(),
+    };
+    c.adjustTimer.unref();
+    return c;
+  };
+
+  const lost = (c: Link, reason: string) => {
     if (cur !== c) return;
     cur = null;
+    clearInterval(c.adjustTimer);
+    if (c.retryTimer !== null) clearTimeout(c.retryTimer);
     const s = c.pool.poolStats();
     past.created += s.created; past.reused += s.reused; past.hits += s.hits; past.misses += s.misses;
     c.pool.close();
@@ -118,7 +187,7 @@ export function createDualEndClient(url: NodePassUrl, ctx: InstanceContext, opts
   const connect = async (): Promise<void> => {
     const reply = await clientHandshake(server.host, server.port, url.serverName, url.tunnelKey);
     if (closed) return;
-    const c: NonNullable<typeof cur> = { pool: new PoolRegistry(() => refill(c)), session: null, dialing: 0, capacity: Math.min(p.min, reply.max), reply, sockets: new Set() };
+    const c = newLink(reply);
     cur = c;
     refill(c);
     const control = await c.pool.takeId(CONTROL_ID, opts.handshakeTimeoutMs ?? 5000);

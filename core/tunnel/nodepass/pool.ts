@@ -4,6 +4,16 @@ import type { PoolStats } from './types';
 /** The control channel's pool id (the first pool connection on both ends). */
 export const CONTROL_ID = '00000000';
 
+/** What a PoolRegistry reports to its owner (the client refills and adapts its capacity). */
+export interface PoolEvents {
+  /** A data connection left the pool for a session; `idle` = ready ones left. */
+  taken?(idle: number): void;
+  /** A session asked for a data connection and none was ready (it waits), by id or any. */
+  missed?(): void;
+  /** Ready connections closed without serving (peer closed, flush, trim), or the control channel was taken. */
+  dropped?(): void;
+}
+
 interface Waiter {
   resolve(s: Socket | null): void;
   timer: NodeJS.Timeout;
@@ -12,7 +22,9 @@ interface Waiter {
 /**
  * Ready pool connections of one tunnel end, by their 8-hex-digit id (the server's 4 random bytes).
  * Each connection carries one session and is then gone; `take` waits a bounded time for one to
- * arrive (a miss), since the peer may announce an id before this end has read it.
+ * arrive (a miss), since the peer may announce an id before this end has read it. While a
+ * connection is idle the registry reads it: bytes the peer sent ahead of the take are put back for
+ * the taker, and an end-of-stream (the peer closed or trimmed it) closes it here and forgets it.
  */
 export class PoolRegistry {
   private readonly idle = new Map<string, Socket>();
@@ -21,8 +33,7 @@ export class PoolRegistry {
   private readonly stats = { created: 0, hits: 0, misses: 0 };
   private closed = false;
 
-  /** @param onChange called when the idle count drops (the client refills) */
-  constructor(private readonly onChange: () => void = () => {}) {}
+  constructor(private readonly events: PoolEvents = {}) {}
 
   get size(): number {
     return this.idle.size;
@@ -40,15 +51,43 @@ export class PoolRegistry {
     if (w) {
       clearTimeout(w.timer);
       w.resolve(s);
+      this.tookOne(id);
       return;
     }
     this.idle.set(id, s);
-    s.once('close', () => {
-      if (this.idle.get(id) === s) {
-        this.idle.delete(id);
-        this.onChange();
-      }
-    });
+    const onClose = () => {
+      if (this.idle.get(id) !== s) return;
+      this.idle.delete(id);
+      unwatch(s);
+      this.events.dropped?.();
+    };
+    const onEnd = () => {
+      if (this.idle.get(id) === s) s.destroy();
+    };
+    // Reading now means the peer's early bytes sit in our buffer (put back below) and its FIN shows.
+    const onData = (chunk: Buffer) => {
+      stopReading(s);
+      s.unshift(chunk);
+    };
+    watchers.set(s, { onData, onEnd, onClose });
+    s.on('data', onData);
+    s.once('end', onEnd);
+    s.once('close', onClose);
+    s.resume();
+  }
+
+  /** Closes up to `n` ready data connections, oldest first; returns how many it closed. */
+  trim(n: number): number {
+    let done = 0;
+    for (const [id, s] of this.idle) {
+      if (done >= n) break;
+      if (id === CONTROL_ID) continue;
+      this.idle.delete(id);
+      unwatch(s);
+      s.destroy();
+      done++;
+    }
+    return done;
   }
 
   /** Takes connection `id` (waiting up to `waitMs` for it), or null. */
@@ -56,11 +95,16 @@ export class PoolRegistry {
     const s = this.idle.get(id);
     if (s) {
       this.idle.delete(id);
+      unwatch(s);
       if (id !== CONTROL_ID) this.stats.hits++;
-      this.onChange();
+      this.tookOne(id);
       return Promise.resolve(s);
     }
-    if (id !== CONTROL_ID) this.stats.misses++;
+    if (id !== CONTROL_ID) {
+      this.stats.misses++;
+      // The peer used a connection this end has not even registered yet: its pool ran dry.
+      this.events.missed?.();
+    }
     return this.wait(waitMs, (w) => {
       const list = this.byId.get(id) ?? [];
       list.push(w);
@@ -73,11 +117,13 @@ export class PoolRegistry {
     for (const [id, s] of this.idle) {
       if (id === CONTROL_ID) continue;
       this.idle.delete(id);
+      unwatch(s);
       this.stats.hits++;
-      this.onChange();
+      this.tookOne(id);
       return { id, socket: s };
     }
     this.stats.misses++;
+    this.events.missed?.();
     const s = await this.wait(waitMs, (w) => this.anyWaiters.push(w));
     if (s === null) return null;
     return { id: idOf(s), socket: s };
@@ -85,9 +131,13 @@ export class PoolRegistry {
 
   /** Closes every idle connection (a `flush`); waiters keep waiting for new ones. */
   flush(): void {
-    for (const s of this.idle.values()) s.destroy();
+    const all = [...this.idle.values()];
     this.idle.clear();
-    this.onChange();
+    for (const s of all) {
+      unwatch(s);
+      s.destroy();
+    }
+    this.events.dropped?.();
   }
 
   poolStats(): PoolStats {
@@ -104,6 +154,11 @@ export class PoolRegistry {
     }
     this.anyWaiters.length = 0;
     this.byId.clear();
+  }
+
+  private tookOne(id: string): void {
+    if (id === CONTROL_ID) this.events.dropped?.();
+    else this.events.taken?.(this.idle.size);
   }
 
   private wait(waitMs: number, register: (w: Waiter) => void): Promise<Socket | null> {
@@ -127,6 +182,25 @@ export class PoolRegistry {
 }
 
 const ids = new WeakMap<Socket, string>();
+const watchers = new WeakMap<Socket, { onData(chunk: Buffer): void; onEnd(): void; onClose(): void }>();
+
+/** Stops reading a connection that leaves the idle set and leaves it paused for its taker (which resumes it). */
+function unwatch(s: Socket): void {
+  const w = watchers.get(s);
+  if (!w) return;
+  stopReading(s);
+  watchers.delete(s);
+  s.off('close', w.onClose);
+}
+
+/** Stops the idle read (the connection stays in the pool and is still forgotten when it closes). */
+function stopReading(s: Socket): void {
+  const w = watchers.get(s);
+  if (!w) return;
+  s.off('data', w.onData);
+  s.off('end', w.onEnd);
+  s.pause();
+}
 
 function idOf(s: Socket): string {
   return ids.get(s) ?? '';

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
@@ -10,6 +9,7 @@ import { TokenBucket } from '../../common/token-bucket';
 import { TunnelCounters } from './counters';
 import { answerHandshake } from './handshake';
 import { CONTROL_ID, PoolRegistry } from './pool';
+import { PoolIdSource } from './pool-ids';
 import { TargetDialer } from './targets';
 import type { ForwardEnv } from './tcp-forward';
 import { type ServerTls, serverTls } from './tls-config';
@@ -43,7 +43,9 @@ export function createNodePassServer(url: NodePassUrl, ctx: InstanceContext, opt
   let closed = false;
   let flow: '-' | '+' = '-';
   // One handshake's state: the client's IP, its pool and (once it exists) the session.
-  let peer: { ip: string; pool: PoolRegistry; session: TunnelSession | null; nextIsControl: boolean; timer: NodeJS.Timeout } | null = null;
+  // `liveIds`: ids of this client's pool connections that are still open (idle or carrying a session).
+  let peer: { ip: string; pool: PoolRegistry; session: TunnelSession | null; nextIsControl: boolean; timer: NodeJS.Timeout; liveIds: Set<string> } | null = null;
+  const idSource = new PoolIdSource();
   const sockets = new Set<Socket>();
   // Pool figures of earlier clients, so poolStats() keeps counting across reconnects.
   const past: PoolStats = { created: 0, reused: 0, idle: 0, hits: 0, misses: 0 };
@@ -73,7 +75,7 @@ export function createNodePassServer(url: NodePassUrl, ctx: InstanceContext, opt
     }
     endPeer('a new client completed the handshake');
     const timer = setTimeout(() => endPeer('no control channel after the handshake'), opts.handshakeTimeoutMs ?? 5000);
-    peer = { ip, pool: new PoolRegistry(), session: null, nextIsControl: true, timer };
+    peer = { ip, pool: new PoolRegistry(), session: null, nextIsControl: true, timer, liveIds: new Set() };
     ctx.log.info(`tunnel client ${ip} connected (flow ${flow}, tls ${p.tls})`);
   });
 
@@ -82,10 +84,14 @@ export function createNodePassServer(url: NodePassUrl, ctx: InstanceContext, opt
     sock.on('error', () => {});
     const ready = () => {
       if (peer !== cur) return void sock.destroy();
-      const id = cur.nextIsControl ? CONTROL_ID : randomBytes(4).toString('hex');
-      if (id !== CONTROL_ID && cur.pool.size >= p.max) return void sock.destroy();
+      if (!cur.nextIsControl && cur.pool.size >= p.max) return void sock.destroy();
+      const id = cur.nextIsControl ? CONTROL_ID : idSource.next(cur.liveIds);
       sock.write(Buffer.from(id, 'hex'));
-      if (id !== CONTROL_ID) return cur.pool.add(id, sock);
+      if (id !== CONTROL_ID) {
+        cur.liveIds.add(id);
+        sock.once('close', () => cur.liveIds.delete(id));
+        return cur.pool.add(id, sock);
+      }
       cur.nextIsControl = false;
       clearTimeout(cur.timer);
       const verify = tlsInfo ? { role: 'server' as const, fingerprint: tlsInfo.fingerprint } : null;
