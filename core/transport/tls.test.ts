@@ -54,6 +54,21 @@ describe('dialTls', () => {
     s.destroy();
   });
 
+  it('resumes the session on the next dial to the same server, never under another policy', async () => {
+    const opts = { host: '127.0.0.1', port, sni: 'localhost', insecure: true, pinSha256: PIN };
+    const first = await dialTls(opts);
+    expect(first.isSessionReused()).toBe(false);
+    expect(await read(first)).toBe('hello');
+    first.destroy();
+    const second = await dialTls(opts);
+    expect(second.isSessionReused()).toBe(true);
+    expect(await read(second)).toBe('hello');
+    second.destroy();
+    // The insecure session is not offered to a verifying dial, which still fails on the self-signed chain.
+    const err = await dialTls({ host: '127.0.0.1', port, sni: 'localhost' }).catch((e: unknown) => e);
+    expect(isCoreError(err, 'E_DIAL_FAILED')).toBe(true);
+  });
+
   it('sends no SNI for an IP literal host', async () => {
     const s = await dialTls({ host: '127.0.0.1', port, insecure: true });
     await read(s);

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { formatHostPort } from '../common/net';
 import { CoreError } from '../rpc';
+import { tlsSessions } from './tls-sessions';
 
 /** How a client checks and presents itself to a TLS server. */
 export interface TlsClientOptions {
@@ -44,9 +45,12 @@ export function dialTls(opts: TlsDialOptions): Promise<TLSSocket> {
       return;
     }
     const servername = opts.sni ?? (isIP(host) === 0 ? host : undefined);
+    const sessionKey = `${where}|${servername ?? ''}|${opts.insecure ? 1 : 0}|${pin ?? ''}|${(opts.alpn ?? []).join(',')}`;
     // allowHalfOpen is honoured by tls.connect (passed to the TLSSocket) but missing from its type.
     const socket = tls.connect({
       host, port, allowHalfOpen: true,
+      secureContext: tlsSessions.secureContext(),
+      session: tlsSessions.get(sessionKey),
       // Node refuses an IP literal as SNI (RFC 6066 §3): send none then, verify against the IP.
       servername: servername !== undefined && isIP(servername) === 0 ? servername : undefined,
       ALPNProtocols: opts.alpn && opts.alpn.length > 0 ? [...opts.alpn] : undefined,
@@ -62,9 +66,13 @@ export function dialTls(opts: TlsDialOptions): Promise<TLSSocket> {
     };
     const fail = (err: unknown) => {
       cleanup();
+      tlsSessions.delete(sessionKey);
       socket.destroy();
       reject(err);
     };
+    // TLS 1.3 tickets arrive after the handshake; keep the latest for the next dial.
+    const onSession = (session: Buffer) => tlsSessions.set(sessionKey, session);
+    socket.on('session', onSession);
     function onAbort() {
       fail(signal!.reason);
     }
@@ -77,7 +85,8 @@ export function dialTls(opts: TlsDialOptions): Promise<TLSSocket> {
       fail(new CoreError(reset ? 'E_DIAL_RESET' : 'E_DIAL_FAILED', `TLS handshake with ${where} failed: ${err.message}`, { cause: err }));
     }
     function onSecure() {
-      if (pin !== null) {
+      // A resumed session carries no certificate; it was pinned when first made (the pin is in its key).
+      if (pin !== null && !socket.isSessionReused()) {
         const got = certificatePin(socket.getPeerCertificate().raw);
         if (got !== pin) return fail(new CoreError('E_DIAL_FAILED', `certificate pin mismatch for ${where}: the server presented ${got}, expected ${pin}`));
       }
