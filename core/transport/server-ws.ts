@@ -1,4 +1,3 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { acceptKey, closePayload, encodeFrame, FrameParser, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG } from './ws-frame';
@@ -9,47 +8,90 @@ export interface WsServerOptions {
   path: string;
 }
 
-/** A WebSocket server transport attached to an http(s) server; close() ends its sockets. */
-export interface WsServerTransport {
-  close(): void;
-}
-
 /** Bytes the stream lets queue on the socket before a write waits for them to be sent. */
 const WRITE_HWM = 256 * 1024;
 const NOT_FOUND = 'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\nNot Found\n';
 const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 30\r\nConnection: close\r\n\r\nmissing or bad WebSocket key\r\n';
 const UPGRADE_REQUIRED = 'HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 
+/** Largest upgrade request head accepted. */
+const MAX_REQUEST_HEAD = 16 * 1024;
+const HEAD_TOO_LARGE = 'HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
+
+/** Accepts WebSocket upgrades on sockets handed to it; close() ends every stream it made. */
+export interface WsAcceptor {
+  /** Reads the upgrade request from a new (plaintext or TLS) connection, at most `timeoutMs`. */
+  accept(socket: Socket): void;
+  close(): void;
+}
+
 /**
- * Serves byte streams over WebSocket (RFC 6455, no extensions) on `server`: every plain HTTP
- * request and every upgrade to another path is answered 404; an upgrade to `opts.path` becomes a
- * WsStream handed to `onStream` with the upgrade request (for the peer's address).
+ * Serves byte streams over WebSocket (RFC 6455, no extensions) on raw connections, without an
+ * HTTP server per connection: the request head is read and checked here; an upgrade to
+ * `opts.path` becomes a WsStream handed to `onStream`, anything else is answered 404 (other paths,
+ * plain requests), 400 (bad key), 426 (version) or 431 and closed. A client that does not finish its
+ * request within `opts.timeoutMs` is cut.
  */
-export function attachWsServer(server: Server, opts: WsServerOptions, onStream: (stream: WsStream, req: IncomingMessage) => void): WsServerTransport {
+export function createWsAcceptor(opts: WsServerOptions & { timeoutMs: number }, onStream: (stream: WsStream) => void): WsAcceptor {
   const live = new Set<WsStream>();
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(404, { 'content-type': 'text/plain', connection: 'close' }).end('Not Found\n');
-  });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    socket.on('error', ignore);
-    const refuse = (answer: string) => socket.end(answer, () => socket.destroy());
-    if (req.method !== 'GET' || pathOf(req.url) !== opts.path || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return refuse(NOT_FOUND);
-    if (req.headers['sec-websocket-version'] !== '13') return refuse(UPGRADE_REQUIRED);
-    const key = req.headers['sec-websocket-key'];
-    if (typeof key !== 'string' || !/^[A-Za-z0-9+/]{22}==$/.test(key.trim())) return refuse(BAD_REQUEST);
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key.trim())}\r\n\r\n`);
-    socket.off('error', ignore);
-    const stream = new WsStream(socket, head);
-    live.add(stream);
-    stream.once('close', () => live.delete(stream));
-    onStream(stream, req);
-  });
+  const refuse = (socket: Socket, answer: string) => socket.end(answer, () => socket.destroy());
   return {
+    accept(socket) {
+      let head: Buffer = Buffer.alloc(0);
+      const timer = setTimeout(() => socket.destroy(), opts.timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        socket.off('data', onData);
+        socket.off('close', done);
+      };
+      const onData = (chunk: Buffer) => {
+        head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (head.length > MAX_REQUEST_HEAD) {
+            done();
+            refuse(socket, HEAD_TOO_LARGE);
+          }
+          return;
+        }
+        done();
+        const answer = upgradeAnswer(head.toString('latin1', 0, end), opts.path);
+        if (!answer.ok) return refuse(socket, answer.response);
+        socket.pause();
+        socket.write(answer.response);
+        const stream = new WsStream(socket, head.subarray(end + 4));
+        live.add(stream);
+        stream.once('close', () => live.delete(stream));
+        onStream(stream);
+      };
+      socket.on('error', ignore);
+      socket.on('data', onData);
+      socket.on('close', done);
+    },
     close() {
       for (const s of live) s.destroy();
       live.clear();
     },
   };
+}
+
+/** The answer to an upgrade request head: 101 with the accept key, or the refusal to send. */
+function upgradeAnswer(head: string, path: string): { ok: boolean; response: string } {
+  const lines = head.split('\r\n');
+  const m = /^([A-Z]+) (\S+) HTTP\/1\.1$/.exec(lines[0] ?? '');
+  const headers = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  const connection = (headers.get('connection') ?? '').toLowerCase().split(',').map((t) => t.trim());
+  if (!m || m[1] !== 'GET' || pathOf(m[2]) !== path || (headers.get('upgrade') ?? '').toLowerCase() !== 'websocket' || !connection.includes('upgrade')) {
+    return { ok: false, response: NOT_FOUND };
+  }
+  if (headers.get('sec-websocket-version') !== '13') return { ok: false, response: UPGRADE_REQUIRED };
+  const key = headers.get('sec-websocket-key') ?? '';
+  if (!/^[A-Za-z0-9+/]{22}==$/.test(key)) return { ok: false, response: BAD_REQUEST };
+  return { ok: true, response: `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n` };
 }
 
 /**

@@ -1,5 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { InstanceContext } from '../../adapter';
@@ -9,7 +7,7 @@ import { listenError } from '../../common/listen-error';
 import { formatHostPort } from '../../common/net';
 import { CoreError, parseHostPort, type RelayUser, type VlessInboundSpec } from '../../rpc';
 import { loadServerTls, type ServerTls } from '../../transport/server-tls';
-import { attachWsServer, type WsServerTransport } from '../../transport/server-ws';
+import { createWsAcceptor, type WsAcceptor } from '../../transport/server-ws';
 import type { VlessEnv } from './env';
 import { notFoundFallback, type FallbackHandler } from './fallback';
 import { serveClient } from './handshake';
@@ -33,7 +31,7 @@ export function createVlessInbound(spec: VlessInboundSpec, ctx: InstanceContext)
 
 class VlessInbound implements VlessRunner {
   private server: net.Server | null = null;
-  private ws: WsServerTransport | null = null;
+  private ws: WsAcceptor | null = null;
   private bound: string | null = null;
   private closing: Promise<void> | null = null;
   /** Every accepted TCP socket until it closes, whatever it carries. */
@@ -123,12 +121,13 @@ class VlessInbound implements VlessRunner {
     const base = { allowHalfOpen: true, noDelay: true };
     const tlsOpts = secure ? { ...secure.options, ...base, handshakeTimeout: spec.handshakeTimeoutMs } : null;
     if (spec.transport.type === 'ws') {
-      const server = tlsOpts ? https.createServer(tlsOpts) : http.createServer(base);
-      this.ws = attachWsServer(server, { path: spec.transport.path }, (stream, req) => {
-        const raw = req.socket;
-        serveClient(this.env, { stream, raw, source: sourceOf(raw), sniffHttp: false });
-      });
-      if (tlsOpts) server.on('tlsClientError', this.serverOnTlsError);
+      const ws = (this.ws = createWsAcceptor({ path: spec.transport.path, timeoutMs: spec.handshakeTimeoutMs }, (stream) => {
+        serveClient(this.env, { stream, raw: stream.socket, source: sourceOf(stream.socket), sniffHttp: false });
+      }));
+      const accept = (socket: Socket) => ws.accept(socket);
+      if (!tlsOpts) return net.createServer(base, accept);
+      const server = tls.createServer(tlsOpts, accept);
+      server.on('tlsClientError', this.serverOnTlsError);
       return server;
     }
     if (tlsOpts) {
