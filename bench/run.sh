@@ -6,8 +6,8 @@
 #   bash bench/run.sh [--quick] [--runs N] [--peers "dante node-socks5"] [--no-js] [--vless]
 #                     [--no-nodepass | --only-nodepass]
 #
-# --vless adds the VLESS chains (SOCKS5 in -> VLESS/TCP|TLS|WS out -> our relay -> direct, both
-# hops in one RelayDesk process) next to the same chains built from two v2ray processes.
+# --vless adds the VLESS chains (SOCKS5 in -> VLESS/TCP|TLS|WS out -> our relay -> direct, one
+# RelayDesk process per hop, CPU summed) next to the same chains built from two v2ray processes.
 # NodePass rows (on by default; --no-nodepass skips them, --only-nodepass skips the SOCKS rows and
 # their peers), measured as `run.sh tcpfwd` (P -> sink, P+1 -> nginx, P+2 -> iperf3, one instance
 # per port): relaydesk-np-single = one engine with three single-end clients (client://…?mode=1);
