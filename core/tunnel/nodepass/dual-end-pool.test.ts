@@ -1,20 +1,11 @@
 import net, { type Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { leakGuard } from '../../test/route-rig';
+import { describe, expect, it } from 'vitest';
+import { guardedCleanup } from '../../test/guarded-cleanup';
 import { canConnect, curl, freePort, helloServer, npUrl, tunnelCtx, waitFor } from '../../test/nodepass-rt-rig';
 import { createDualEndClient } from './client-dual';
 import { createNodePassServer } from './server';
 
-let cleanup: (() => unknown)[] = [];
-let guard: ReturnType<typeof leakGuard>;
-beforeEach(() => {
-  guard = leakGuard(2000);
-});
-afterEach(async () => {
-  for (const f of cleanup.reverse()) await f();
-  cleanup = [];
-  await guard.check();
-});
+const cleanup = guardedCleanup(2000);
 
 const MIN = 2;
 const MAX = 16;

@@ -1,24 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateSelfSigned } from '../../common/self-signed';
-import { leakGuard } from '../../test/route-rig';
+import { guardedCleanup } from '../../test/guarded-cleanup';
 import { canConnect, curl, freePort, helloServer, npUrl, tunnelCtx, udpEcho, udpRoundTrip, waitFor } from '../../test/nodepass-rt-rig';
 import { createDualEndClient, type DualClientOptions } from './client-dual';
 import { createNodePassServer } from './server';
 import type { NodePassRunner } from './types';
 
-let cleanup: (() => unknown)[] = [];
-let guard: ReturnType<typeof leakGuard>;
-beforeEach(() => {
-  guard = leakGuard(2000);
-});
-afterEach(async () => {
-  for (const f of cleanup.reverse()) await f();
-  cleanup = [];
-  await guard.check();
-});
+const cleanup = guardedCleanup(2000);
 
 async function serverEnd(text: string): Promise<NodePassRunner> {
   const ctx = tunnelCtx('srv');

@@ -1,19 +1,10 @@
 import type { Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { leakGuard } from '../../test/route-rig';
+import { describe, expect, it } from 'vitest';
+import { guardedCleanup } from '../../test/guarded-cleanup';
 import { socketPair, waitFor } from '../../test/nodepass-rt-rig';
 import { PoolRegistry } from './pool';
 
-let cleanup: (() => unknown)[] = [];
-let guard: ReturnType<typeof leakGuard>;
-beforeEach(() => {
-  guard = leakGuard(2000);
-});
-afterEach(async () => {
-  for (const f of cleanup.reverse()) await f();
-  cleanup = [];
-  await guard.check();
-});
+const cleanup = guardedCleanup(2000);
 
 async function pairs(n: number): Promise<[Socket, Socket][]> {
   const out: [Socket, Socket][] = [];

@@ -1,19 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { leakGuard } from '../../test/route-rig';
+import { describe, expect, it } from 'vitest';
+import { guardedCleanup } from '../../test/guarded-cleanup';
 import { canConnect, curl, freePort, helloServer, npUrl, tunnelCtx, waitFor } from '../../test/nodepass-rt-rig';
 import { createNodePassRunner } from './runner';
 import type { NodePassRunner } from './types';
 
-let cleanup: (() => unknown)[] = [];
-let guard: ReturnType<typeof leakGuard>;
-beforeEach(() => {
-  guard = leakGuard(2000);
-});
-afterEach(async () => {
-  for (const f of cleanup.reverse()) await f();
-  cleanup = [];
-  await guard.check();
-});
+const cleanup = guardedCleanup(2000);
 
 async function run(text: string): Promise<NodePassRunner> {
   const ctx = tunnelCtx();

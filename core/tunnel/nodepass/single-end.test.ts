@@ -1,20 +1,11 @@
 import net from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { leakGuard } from '../../test/route-rig';
+import { describe, expect, it } from 'vitest';
+import { guardedCleanup } from '../../test/guarded-cleanup';
 import { curl, freePort, helloServer, npUrl, recordingServer, sleep, tunnelCtx, udpEcho, udpRoundTrip } from '../../test/nodepass-rt-rig';
 import { createSingleEndClient } from './single-end';
 import type { NodePassRunner } from './types';
 
-let cleanup: (() => unknown)[] = [];
-let guard: ReturnType<typeof leakGuard>;
-beforeEach(() => {
-  guard = leakGuard(2000);
-});
-afterEach(async () => {
-  for (const f of cleanup.reverse()) await f();
-  cleanup = [];
-  await guard.check();
-});
+const cleanup = guardedCleanup(2000);
 
 async function client(query: string, targets: number[]): Promise<{ runner: NodePassRunner; port: number; ctx: ReturnType<typeof tunnelCtx> }> {
   const port = await freePort();

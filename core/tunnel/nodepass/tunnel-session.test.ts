@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { leakGuard } from '../../test/route-rig';
+import { describe, expect, it } from 'vitest';
+import { guardedCleanup } from '../../test/guarded-cleanup';
 import { npUrl, socketPair, tunnelCtx, waitFor } from '../../test/nodepass-rt-rig';
 import { TunnelCounters } from './counters';
 import { PoolRegistry } from './pool';
@@ -8,16 +8,7 @@ import { TargetDialer } from './targets';
 import type { ForwardEnv } from './tcp-forward';
 import { TunnelSession, type VerifyRole } from './tunnel-session';
 
-let cleanup: (() => unknown)[] = [];
-let guard: ReturnType<typeof leakGuard>;
-beforeEach(() => {
-  guard = leakGuard(2000);
-});
-afterEach(async () => {
-  for (const f of cleanup.reverse()) await f();
-  cleanup = [];
-  await guard.check();
-});
+const cleanup = guardedCleanup(2000);
 
 const url = npUrl('server://k@127.0.0.1:1/127.0.0.1:2?mode=2');
 
