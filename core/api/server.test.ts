@@ -159,11 +159,15 @@ describe('API server: dashboard', () => {
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(page.headers.get('content-security-policy')).toBe(DASHBOARD_CSP);
 
-    for (const path of ['/assets/missing.js', '/api/v1/nope', '/.secret']) {
+    for (const path of ['/assets/missing.js', '/api/nope', '/.secret']) {
       const res = await get(`${base}${path}`);
       expect(res.status, path).toBe(404);
       expect((await res.json()).error.code).toBe('E_NOT_FOUND');
     }
+    // Under the NodePass master API's prefix, a miss is answered as NodePass (Go's mux) does.
+    const np = await get(`${base}/api/v1/nope`);
+    expect(np.status).toBe(404);
+    expect(await np.text()).toBe('404 page not found\n');
     const post = await fetch(`${base}/instances`, { method: 'POST', headers: { connection: 'close' } });
     expect(post.status).toBe(404);
     expect(await post.json()).toEqual({ error: { code: 'E_NOT_FOUND', message: 'POST /instances not found' } });

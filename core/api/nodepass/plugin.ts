@@ -64,6 +64,8 @@ const masterRoutes: FastifyPluginAsync<NodePassPluginOptions & { base: string }>
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.setNotFoundHandler((_req, reply) => goNotFound(reply));
+  // The dashboard's wildcard file route would otherwise take unknown paths under the prefix.
+  app.all('/*', async (_req, reply) => goNotFound(reply));
 
   const gate = (secured: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     const s = (await engine.getSettings(undefined)).masterApi;
