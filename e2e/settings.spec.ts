@@ -41,6 +41,8 @@ test('routing mode and log level are set from the settings page', async ({ page 
   await expect(mode).toHaveAttribute('data-mode', 'global');
   await expect(page.getByTestId('settings-log-level')).toHaveValue('debug');
   await expect(page.getByTestId('settings-error')).toHaveCount(0);
+  // The desktop shell's panel exists only in the Electron app.
+  await expect(page.getByTestId('desktop-panel')).toHaveCount(0);
 });
 
 test('the master API key is masked, revealed, rotated, and the new key is the one accepted', async ({ page }) => {
