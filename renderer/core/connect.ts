@@ -4,6 +4,7 @@ import {
 } from '../../core/rpc';
 import { backoffDelay } from '../lib/backoff';
 import { rpcSocketUrl, takeToken } from '../lib/token';
+import { SessionHub } from '../lib/session-hub';
 
 /** The engine as the renderer sees it: typed calls plus event subscriptions. */
 export type CoreRpc = Rpc<CoreApi, CoreEvents>;
@@ -60,40 +61,14 @@ declare global {
 export function openCoreConnection(options: ConnectOptions = {}): CoreConnection {
   const desktop = options.desktop ?? window.relaydeskDesktop === true;
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const statusHandlers = new Set<(status: ConnectionStatus, detail: string) => void>();
-  const sessionHandlers = new Set<SessionHandler>();
-  const sessionCleanups = new Map<SessionHandler, Disposable>();
-  let status: ConnectionStatus = 'connecting';
-  let detail = '';
-  let live: CoreRpc | null = null;
+  const hub = new SessionHub<ConnectionStatus, CoreRpc>('connecting', 'core');
   let current: CoreRpc | null = null;
   let attempt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
-  const setStatus = (next: ConnectionStatus, why = ''): void => {
-    if (status === next && detail === why) return;
-    status = next;
-    detail = why;
-    for (const h of statusHandlers) h(status, detail);
-  };
 
-  const runHandler = (h: SessionHandler, rpc: CoreRpc): void => {
-    try {
-      const cleanup = h(rpc);
-      if (cleanup) sessionCleanups.set(h, cleanup);
-    } catch (err) {
-      console.error('session handler failed', err);
-    }
-  };
 
-  const endSession = (): void => {
-    live = null;
-    for (const cleanup of sessionCleanups.values()) {
-      try { cleanup(); } catch (err) { console.error('session cleanup failed', err); }
-    }
-    sessionCleanups.clear();
-  };
 
   /** Starts an RPC session on `channel`; `onLost` decides what happens when it ends. */
   const startSession = (channel: Channel, onLost: (reason: string) => void): CoreRpc => {
@@ -102,25 +77,23 @@ export function openCoreConnection(options: ConnectOptions = {}): CoreConnection
     rpc.onClose((reason) => {
       if (current !== rpc) return;
       current = null;
-      endSession();
+      hub.end();
       if (!closed) onLost(reason);
     });
     rpc.ready.then(() => {
       if (current !== rpc || closed) return;
       attempt = 0;
-      live = rpc;
-      setStatus('connected');
-      for (const h of sessionHandlers) runHandler(h, rpc);
+      hub.begin(rpc, 'connected');
     }, (err: Error) => {
       // A version mismatch leaves the channel closed by createRpc; record why.
-      if (current === rpc) detail = err.message;
+      if (current === rpc) hub.detail = err.message;
     });
     return rpc;
   };
 
   const scheduleRetry = (why: string): void => {
     if (closed) return;
-    setStatus('reconnecting', why);
+    hub.setStatus('reconnecting', why);
     clearTimeout(retryTimer);
     retryTimer = setTimeout(dialSocket, backoffDelay(attempt++));
   };
@@ -129,7 +102,7 @@ export function openCoreConnection(options: ConnectOptions = {}): CoreConnection
     if (closed) return;
     const token = readToken();
     if (!token) {
-      setStatus('unauthorized', 'no token');
+      hub.setStatus('unauthorized', 'no token');
       return;
     }
     let opened = false;
@@ -139,7 +112,7 @@ export function openCoreConnection(options: ConnectOptions = {}): CoreConnection
     ws.addEventListener('close', (e) => { closeCode = e.code; });
     startSession(webSocketChannel(ws), (reason) => {
       if (AUTH_CLOSE_CODES.has(closeCode)) {
-        setStatus('unauthorized', reason);
+        hub.setStatus('unauthorized', reason);
         return;
       }
       if (opened) {
@@ -147,10 +120,10 @@ export function openCoreConnection(options: ConnectOptions = {}): CoreConnection
         return;
       }
       // Browsers hide the HTTP status of a refused upgrade; ask the server plainly.
-      setStatus('reconnecting', reason);
+      hub.setStatus('reconnecting', reason);
       void probeUnauthorized(token).then((unauthorized) => {
         if (closed) return;
-        if (unauthorized) setStatus('unauthorized', 'token rejected');
+        if (unauthorized) hub.setStatus('unauthorized', 'token rejected');
         else scheduleRetry(reason);
       });
     });
@@ -163,9 +136,9 @@ export function openCoreConnection(options: ConnectOptions = {}): CoreConnection
     // A new port replaces the old session (the shell restarted the core).
     const previous = current;
     current = null;
-    if (previous) { endSession(); previous.close(); }
-    if (status === 'connected') setStatus('reconnecting', 'new port');
-    const rpc = startSession(messagePortChannel(port), (reason) => setStatus('reconnecting', reason));
+    if (previous) { hub.end(); previous.close(); }
+    if (hub.status === 'connected') hub.setStatus('reconnecting', 'new port');
+    const rpc = startSession(messagePortChannel(port), (reason) => hub.setStatus('reconnecting', reason));
     // Chromium fires 'close' on an entangled port whose peer went away.
     port.addEventListener('close', () => rpc.close());
   };
@@ -174,22 +147,10 @@ export function openCoreConnection(options: ConnectOptions = {}): CoreConnection
   else dialSocket();
 
   return {
-    get status() { return status; },
-    get detail() { return detail; },
-    onStatus(handler) {
-      statusHandlers.add(handler);
-      return () => { statusHandlers.delete(handler); };
-    },
-    onSession(handler) {
-      sessionHandlers.add(handler);
-      if (live) runHandler(handler, live);
-      return () => {
-        sessionHandlers.delete(handler);
-        const cleanup = sessionCleanups.get(handler);
-        sessionCleanups.delete(handler);
-        cleanup?.();
-      };
-    },
+    get status() { return hub.status; },
+    get detail() { return hub.detail; },
+    onStatus: (handler) => hub.onStatus(handler),
+    onSession: (handler) => hub.onSession(handler),
     close() {
       if (closed) return;
       closed = true;
@@ -197,7 +158,7 @@ export function openCoreConnection(options: ConnectOptions = {}): CoreConnection
       window.removeEventListener('message', windowOnMessage);
       const rpc = current;
       current = null;
-      endSession();
+      hub.end();
       rpc?.close();
     },
   };

@@ -2,6 +2,7 @@ import {
   connectDesktop, DESKTOP_PORT_MESSAGES, messagePortChannel, type DesktopApi, type DesktopEvents,
   type Disposable, type PortLike, type Rpc,
 } from '../../core/rpc';
+import { SessionHub } from '../lib/session-hub';
 
 /** The desktop shell as the renderer sees it: typed calls plus `desktop` events. */
 export type DesktopRpc = Rpc<DesktopApi, DesktopEvents>;
@@ -67,39 +68,13 @@ export function openDesktopConnection(options: DesktopConnectOptions = {}): Desk
   const target = options.target ?? (hasWindow ? (window as unknown as PortMessageTarget) : undefined);
   const expectedSource = 'source' in options ? options.source : hasWindow ? window : undefined;
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const statusHandlers = new Set<(status: DesktopStatus, detail: string) => void>();
-  const sessionHandlers = new Set<DesktopSessionHandler>();
-  const sessionCleanups = new Map<DesktopSessionHandler, Disposable>();
   const listening = desktop && target !== undefined;
-  let status: DesktopStatus = listening ? 'waiting' : 'unavailable';
-  let detail = '';
-  let live: DesktopRpc | null = null;
+  const hub = new SessionHub<DesktopStatus, DesktopRpc>(listening ? 'waiting' : 'unavailable', 'desktop');
   let current: DesktopRpc | null = null;
   let closed = false;
 
-  const setStatus = (next: DesktopStatus, why = ''): void => {
-    if (status === next && detail === why) return;
-    status = next;
-    detail = why;
-    for (const h of statusHandlers) h(status, detail);
-  };
 
-  const runHandler = (h: DesktopSessionHandler, rpc: DesktopRpc): void => {
-    try {
-      const cleanup = h(rpc);
-      if (cleanup) sessionCleanups.set(h, cleanup);
-    } catch (err) {
-      console.error('desktop session handler failed', err);
-    }
-  };
 
-  const endSession = (): void => {
-    live = null;
-    for (const cleanup of sessionCleanups.values()) {
-      try { cleanup(); } catch (err) { console.error('desktop session cleanup failed', err); }
-    }
-    sessionCleanups.clear();
-  };
 
   const startSession = (port: PortLike): void => {
     const rpc = connectDesktop(messagePortChannel(port), { timeoutMs });
@@ -107,17 +82,15 @@ export function openDesktopConnection(options: DesktopConnectOptions = {}): Desk
     rpc.onClose((reason) => {
       if (current !== rpc) return;
       current = null;
-      endSession();
-      if (!closed) setStatus('lost', reason);
+      hub.end();
+      if (!closed) hub.setStatus('lost', reason);
     });
     rpc.ready.then(() => {
       if (current !== rpc || closed) return;
-      live = rpc;
-      setStatus('connected');
-      for (const h of sessionHandlers) runHandler(h, rpc);
+      hub.begin(rpc, 'connected');
     }, (err: Error) => {
       // A version mismatch leaves the channel closed by createRpc; record why.
-      if (current === rpc || current === null) detail = err.message;
+      if (current === rpc || current === null) hub.detail = err.message;
     });
     // Chromium fires 'close' on an entangled DOM port whose peer went away (Node ports use `on`).
     if (!('on' in port)) {
@@ -133,9 +106,9 @@ export function openDesktopConnection(options: DesktopConnectOptions = {}): Desk
     const previous = current;
     current = null;
     if (previous) {
-      endSession();
+      hub.end();
       previous.close();
-      setStatus('lost', 'new port');
+      hub.setStatus('lost', 'new port');
     }
     startSession(port);
   };
@@ -143,30 +116,18 @@ export function openDesktopConnection(options: DesktopConnectOptions = {}): Desk
   if (listening) target.addEventListener('message', windowOnMessage);
 
   return {
-    get status() { return status; },
-    get detail() { return detail; },
-    get session() { return live; },
-    onStatus(handler) {
-      statusHandlers.add(handler);
-      return () => { statusHandlers.delete(handler); };
-    },
-    onSession(handler) {
-      sessionHandlers.add(handler);
-      if (live) runHandler(handler, live);
-      return () => {
-        sessionHandlers.delete(handler);
-        const cleanup = sessionCleanups.get(handler);
-        sessionCleanups.delete(handler);
-        cleanup?.();
-      };
-    },
+    get status() { return hub.status; },
+    get detail() { return hub.detail; },
+    get session() { return hub.live; },
+    onStatus: (handler) => hub.onStatus(handler),
+    onSession: (handler) => hub.onSession(handler),
     close() {
       if (closed) return;
       closed = true;
       if (listening) target.removeEventListener('message', windowOnMessage);
       const rpc = current;
       current = null;
-      endSession();
+      hub.end();
       rpc?.close();
     },
   };
