@@ -1,23 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { leakGuard } from '../../test/route-rig';
-import { curl, rawClient, startMixed, startOrigin, warnings, type MixedRig, type Target } from '../../test/mixed-harness';
+import { describe, expect, it } from 'vitest';
+import { mixedSuite } from '../../test/mixed-suite';
+import { curl, rawClient, warnings } from '../../test/mixed-harness';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let guard: ReturnType<typeof leakGuard>;
-let rig: MixedRig | undefined;
-let origin: Target;
-beforeEach(async () => {
-  guard = leakGuard();
-  rig = undefined;
-  origin = await startOrigin();
-});
-afterEach(async () => {
-  await rig?.close();
-  await origin.close();
-  await guard.check();
-});
+const suite = mixedSuite();
 
 /** Writes `bytes` one at a time every `everyMs` until the server closes; resolves when it did, in ms. */
 async function trickle(port: number, bytes: Buffer, everyMs: number): Promise<{ closedAfterMs: number; sent: number; reply: Buffer }> {
@@ -38,7 +26,7 @@ async function trickle(port: number, bytes: Buffer, everyMs: number): Promise<{ 
 
 describe('mixed inbound: bad input', () => {
   it('closes unknown protocols (SOCKS4, TLS, NUL) at once and counts them', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     for (const first of [hex('04 01 0050 7f000001 00'), hex('16 03 01 00 05'), hex('00')]) {
       const c = await rawClient(r.port);
       c.write(first);
@@ -48,7 +36,7 @@ describe('mixed inbound: bad input', () => {
   });
 
   it('counts truncated handshakes by phase when the client gives up, and ignores silent connects', async () => {
-    const r = (rig = await startMixed({ users: [{ username: 'a', password: 'b' }] }));
+    const r = await suite.start({ users: [{ username: 'a', password: 'b' }] });
     const steps: Buffer[][] = [
       [hex('05 03 00')],
       [hex('05 01 02'), hex('01 05 61')],
@@ -68,7 +56,7 @@ describe('mixed inbound: bad input', () => {
   });
 
   it('answers a greeting with no methods with 0xFF', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     const c = await rawClient(r.port);
     c.write(hex('05 00'));
     expect(await c.readAll()).toEqual(hex('05 ff'));
@@ -76,7 +64,7 @@ describe('mixed inbound: bad input', () => {
   });
 
   it('closes a slowloris SOCKS5 client at the handshake deadline although bytes keep coming', async () => {
-    const r = (rig = await startMixed({ handshakeTimeoutMs: 1000 }));
+    const r = await suite.start({ handshakeTimeoutMs: 1000 });
     const request = Buffer.concat([hex('05 01 00 05 01 00 03 ff'), Buffer.alloc(255, 0x61), hex('0050')]);
     const t = await trickle(r.port, request, 200);
     expect(t.closedAfterMs).toBeGreaterThanOrEqual(900);
@@ -88,7 +76,7 @@ describe('mixed inbound: bad input', () => {
   });
 
   it('closes a slowloris HTTP client at the handshake deadline', async () => {
-    const r = (rig = await startMixed({ handshakeTimeoutMs: 1000 }));
+    const r = await suite.start({ handshakeTimeoutMs: 1000 });
     const t = await trickle(r.port, Buffer.from(`GET http://127.0.0.1/ HTTP/1.1\r\n${'X-Pad: 1\r\n'.repeat(100)}\r\n`), 200);
     expect(t.closedAfterMs).toBeGreaterThanOrEqual(900);
     expect(t.closedAfterMs).toBeLessThan(2000);
@@ -96,14 +84,14 @@ describe('mixed inbound: bad input', () => {
   });
 
   it('keeps serving normal clients after all kinds of abuse', async () => {
-    const r = (rig = await startMixed({ handshakeTimeoutMs: 500 }));
+    const r = await suite.start({ handshakeTimeoutMs: 500 });
     const abusers = await Promise.all([hex('ff ff ff'), hex('05'), Buffer.from('GET http://x'), hex('05 01 00 05 02 00 01 7f000001 0050')].map(async (b) => {
       const c = await rawClient(r.port);
       c.write(b);
       return c;
     }));
-    const viaSocks = await curl(['--socks5-hostname', r.address, `http://127.0.0.1:${origin.port}/still`]);
-    const viaHttp = await curl(['--proxy', `http://${r.address}`, `http://127.0.0.1:${origin.port}/alive`]);
+    const viaSocks = await curl(['--socks5-hostname', r.address, `http://127.0.0.1:${suite.origin.port}/still`]);
+    const viaHttp = await curl(['--proxy', `http://${r.address}`, `http://127.0.0.1:${suite.origin.port}/alive`]);
     expect(viaSocks.stdout.toString()).toBe('hello /still');
     expect(viaHttp.stdout.toString()).toBe('hello /alive');
     await Promise.all(abusers.map((c) => c.closed));

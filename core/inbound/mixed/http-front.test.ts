@@ -1,13 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Outbound } from '../../adapter';
 import { CoreError } from '../../rpc';
-import { leakGuard } from '../../test/route-rig';
-import {
-  closedPort, curl, lateDirect, payload, rawClient, sha256, startMixed, startOrigin, warnings, type MixedRig, type Target,
-} from '../../test/mixed-harness';
+import { mixedSuite } from '../../test/mixed-suite';
+import { closedPort, curl, lateDirect, payload, rawClient, sha256, warnings, type MixedRig } from '../../test/mixed-harness';
 
 let dir: string;
 beforeAll(() => {
@@ -15,19 +13,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-let guard: ReturnType<typeof leakGuard>;
-let rig: MixedRig | undefined;
-let origin: Target;
-beforeEach(async () => {
-  guard = leakGuard();
-  rig = undefined;
-  origin = await startOrigin();
-});
-afterEach(async () => {
-  await rig?.close();
-  await origin.close();
-  await guard.check();
-});
+const suite = mixedSuite();
 
 /** curl through the HTTP proxy, printing the status code last ("\n%{http_code}"). */
 async function viaProxy(r: MixedRig, args: string[]): Promise<{ code: number; status: number; body: string; stderr: string }> {
@@ -39,14 +25,14 @@ async function viaProxy(r: MixedRig, args: string[]): Promise<{ code: number; st
 
 describe('HTTP proxy, absolute-form requests', () => {
   it('downloads 4 MB intact and the upstream socket is tracked by the relay', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     const size = 4 * 1024 * 1024 + 3;
-    const res = await curl(['--proxy', `http://${r.address}`, `http://127.0.0.1:${origin.port}/big?n=${size}`]);
+    const res = await curl(['--proxy', `http://${r.address}`, `http://127.0.0.1:${suite.origin.port}/big?n=${size}`]);
     expect(res.stderr).toBe('');
     expect(sha256(res.stdout)).toBe(sha256(payload(size)));
     await r.stats.waitClosed(1);
     const conn = r.stats.closedConns[0]!;
-    expect(conn.meta).toMatchObject({ inbound: 'http', network: 'tcp', user: null, destination: { host: '127.0.0.1', port: origin.port } });
+    expect(conn.meta).toMatchObject({ inbound: 'http', network: 'tcp', user: null, destination: { host: '127.0.0.1', port: suite.origin.port } });
     const [up, down] = r.stats.finalSamples.get(conn)!;
     expect(down).toBeGreaterThan(size);
     expect(up).toBeGreaterThan(40);
@@ -54,38 +40,38 @@ describe('HTTP proxy, absolute-form requests', () => {
   });
 
   it('uploads 3 MB with POST (Expect: 100-continue) and chunked, intact', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     const body = payload(3 * 1024 * 1024 + 1);
     const file = join(dir, 'upload.bin');
     writeFileSync(file, body);
-    const plain = await viaProxy(r, ['--data-binary', `@${file}`, `http://127.0.0.1:${origin.port}/upload`]);
+    const plain = await viaProxy(r, ['--data-binary', `@${file}`, `http://127.0.0.1:${suite.origin.port}/upload`]);
     expect(plain.body).toBe(`${sha256(body)} ${body.length}`);
-    expect(origin.lastHeaders['content-length']).toBe(String(body.length));
-    expect(origin.lastHeaders.expect).toBeUndefined();
-    const chunked = await viaProxy(r, ['-H', 'Transfer-Encoding: chunked', '--data-binary', `@${file}`, `http://127.0.0.1:${origin.port}/upload`]);
+    expect(suite.origin.lastHeaders['content-length']).toBe(String(body.length));
+    expect(suite.origin.lastHeaders.expect).toBeUndefined();
+    const chunked = await viaProxy(r, ['-H', 'Transfer-Encoding: chunked', '--data-binary', `@${file}`, `http://127.0.0.1:${suite.origin.port}/upload`]);
     expect(chunked.body).toBe(`${sha256(body)} ${body.length}`);
-    expect(origin.lastHeaders['transfer-encoding']).toBe('chunked');
+    expect(suite.origin.lastHeaders['transfer-encoding']).toBe('chunked');
   });
 
   it('keeps the client connection alive across requests and reuses the upstream connection', async () => {
-    const r = (rig = await startMixed());
-    const base = `http://127.0.0.1:${origin.port}`;
+    const r = await suite.start();
+    const base = `http://127.0.0.1:${suite.origin.port}`;
     const res = await curl(['-v', '--proxy', `http://${r.address}`, `${base}/one`, `${base}/two`]);
     expect(res.stdout.toString()).toBe('hello /onehello /two');
     expect(res.stderr).toMatch(/Re-using existing connection/);
-    expect(origin.seen).toEqual(['GET /one', 'GET /two']);
-    expect(origin.connections.size).toBe(1);
+    expect(suite.origin.seen).toEqual(['GET /one', 'GET /two']);
+    expect(suite.origin.connections.size).toBe(1);
   });
 
   it('strips hop-by-hop headers both ways and rewrites to origin-form with the target Host', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     const res = await curl(['-i', '--proxy', `http://${r.address}`, '-H', 'Host: wrong.example', '-H', 'Connection: X-Hop', '-H', 'X-Hop: 1',
-      '-H', 'Proxy-Connection: keep-alive', '-H', 'TE: trailers', '-H', 'X-End: kept', `http://127.0.0.1:${origin.port}/echo?q=1`]);
+      '-H', 'Proxy-Connection: keep-alive', '-H', 'TE: trailers', '-H', 'X-End: kept', `http://127.0.0.1:${suite.origin.port}/echo?q=1`]);
     const text = res.stdout.toString();
     const [head, body] = text.split('\r\n\r\n');
     const seen = JSON.parse(body!) as Record<string, string>;
-    expect(origin.seen).toEqual(['GET /echo?q=1']);
-    expect(seen.host).toBe(`127.0.0.1:${origin.port}`);
+    expect(suite.origin.seen).toEqual(['GET /echo?q=1']);
+    expect(seen.host).toBe(`127.0.0.1:${suite.origin.port}`);
     expect(seen['x-end']).toBe('kept');
     for (const h of ['x-hop', 'proxy-connection', 'te', 'proxy-authorization']) expect(seen[h]).toBeUndefined();
     expect(head).not.toMatch(/x-origin-hop/i);
@@ -93,8 +79,8 @@ describe('HTTP proxy, absolute-form requests', () => {
   });
 
   it('answers 407 with a Basic challenge without or with wrong credentials, and serves good ones', async () => {
-    const r = (rig = await startMixed({ users: [{ username: 'u', password: 'p:w' }] }));
-    const url = `http://127.0.0.1:${origin.port}/private`;
+    const r = await suite.start({ users: [{ username: 'u', password: 'p:w' }] });
+    const url = `http://127.0.0.1:${suite.origin.port}/private`;
     const missing = await curl(['-i', '--proxy', `http://${r.address}`, url]);
     const text = missing.stdout.toString();
     expect(text).toMatch(/^HTTP\/1\.1 407 Proxy Authentication Required/);
@@ -111,7 +97,7 @@ describe('HTTP proxy, absolute-form requests', () => {
     expect([good.status, good.body]).toEqual([200, 'hello /private']);
     await r.stats.waitClosed(1);
     expect(r.stats.closedConns[0]!.meta.user).toBe('u');
-    expect(origin.seen).toEqual(['GET /private']);
+    expect(suite.origin.seen).toEqual(['GET /private']);
   });
 
   it('answers 403 for a blocked destination, 502 for a refused one, 504 for a dial timeout, each naming it', async () => {
@@ -120,10 +106,10 @@ describe('HTTP proxy, absolute-form requests', () => {
       dialTcp: (meta) => new Promise((_, reject) => setTimeout(() => reject(new CoreError('E_DIAL_TIMEOUT', `connect ${meta.destination.host}:${meta.destination.port} timed out after 50 ms`)), 50)),
       openUdp: () => Promise.reject(new CoreError('E_PROTO_UNSUPPORTED', 'no udp')),
     };
-    const r = (rig = await startMixed({}, {
+    const r = await suite.start({}, {
       mode: 'rule', lanBypass: false,
       rules: [{ type: 'domain_suffix', value: 'blocked.test', outbound: 'block' }, { type: 'domain', value: 'slow.test', outbound: 'slow' }],
-    }, [slow]));
+    }, [slow]);
     const blocked = await viaProxy(r, ['http://www.blocked.test/x']);
     expect(blocked.status).toBe(403);
     expect(blocked.body).toBe('RelayDesk: http://www.blocked.test was not forwarded: www.blocked.test:80 blocked by rule domain_suffix(blocked.test).\n');
@@ -140,7 +126,7 @@ describe('HTTP proxy, absolute-form requests', () => {
   });
 
   it('answers 400 to origin-form and https:// requests, 400/431 to malformed heads', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     const cases: [string, RegExp][] = [
       ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', /^HTTP\/1\.1 400 Bad Request[\s\S]*is not an absolute http:\/\/ URL/],
       ['GET https://a/ HTTP/1.1\r\nHost: a\r\n\r\n', /^HTTP\/1\.1 400 [\s\S]*CONNECT/],
@@ -157,9 +143,9 @@ describe('HTTP proxy, absolute-form requests', () => {
   });
 
   it('serves an HTTP/1.0 client and closes after the response', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     const c = await rawClient(r.port);
-    c.write(`GET http://127.0.0.1:${origin.port}/old HTTP/1.0\r\n\r\n`);
+    c.write(`GET http://127.0.0.1:${suite.origin.port}/old HTTP/1.0\r\n\r\n`);
     const text = (await c.readAll()).toString();
     // node:http answers with its own version; the close after the body is what HTTP/1.0 needs.
     expect(text).toMatch(/^HTTP\/1\.1 200 OK/);
@@ -168,9 +154,9 @@ describe('HTTP proxy, absolute-form requests', () => {
   });
 
   it('leaves no upstream socket behind when the client leaves during the dial', async () => {
-    const r = (rig = await startMixed({}, { mode: 'global', globalOutbound: 'late', lanBypass: false }, [lateDirect(150)]));
+    const r = await suite.start({}, { mode: 'global', globalOutbound: 'late', lanBypass: false }, [lateDirect(150)]);
     const c = await rawClient(r.port);
-    c.write(`GET http://127.0.0.1:${origin.port}/gone HTTP/1.1\r\nHost: a\r\n\r\n`);
+    c.write(`GET http://127.0.0.1:${suite.origin.port}/gone HTTP/1.1\r\nHost: a\r\n\r\n`);
     await new Promise((ok) => setTimeout(ok, 30));
     c.socket.destroy();
     await new Promise((ok) => setTimeout(ok, 300));

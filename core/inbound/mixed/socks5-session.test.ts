@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { leakGuard } from '../../test/route-rig';
-import {
-  closedPort, curl, lateDirect, payload, rawClient, sha256, startMixed, startOrigin, warnings, type MixedRig, type Target,
-} from '../../test/mixed-harness';
+import { describe, expect, it } from 'vitest';
+import { mixedSuite } from '../../test/mixed-suite';
+import { closedPort, curl, lateDirect, payload, rawClient, sha256, warnings } from '../../test/mixed-harness';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 /** SOCKS5 CONNECT request bytes for an IPv4 or domain destination (built by hand, not by the codec). */
@@ -15,31 +13,19 @@ function connectRequest(host: string, port: number, cmd = 1): Buffer {
   return Buffer.concat([Buffer.from([5, cmd, 0, 3, host.length]), Buffer.from(host), p]);
 }
 
-let guard: ReturnType<typeof leakGuard>;
-let rig: MixedRig | undefined;
-let origin: Target;
-beforeEach(async () => {
-  guard = leakGuard();
-  rig = undefined;
-  origin = await startOrigin();
-});
-afterEach(async () => {
-  await rig?.close();
-  await origin.close();
-  await guard.check();
-});
+const suite = mixedSuite();
 
 describe('SOCKS5 CONNECT with real clients', () => {
   it('curl --socks5-hostname downloads 3 MB intact and the relay reports the bytes', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     const size = 3 * 1024 * 1024 + 7;
-    const res = await curl(['--socks5-hostname', r.address, `http://127.0.0.1:${origin.port}/big?n=${size}`]);
+    const res = await curl(['--socks5-hostname', r.address, `http://127.0.0.1:${suite.origin.port}/big?n=${size}`]);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(sha256(res.stdout)).toBe(sha256(payload(size)));
     await r.stats.waitClosed(1);
     const conn = r.stats.closedConns[0]!;
-    expect(conn.meta).toMatchObject({ inbound: 'socks5', network: 'tcp', instanceId: 'mix', user: null, destination: { host: '127.0.0.1', port: origin.port } });
+    expect(conn.meta).toMatchObject({ inbound: 'socks5', network: 'tcp', instanceId: 'mix', user: null, destination: { host: '127.0.0.1', port: suite.origin.port } });
     expect([conn.rule, conn.outbound]).toEqual(['final', 'direct']);
     const [up, down] = r.stats.finalSamples.get(conn)!;
     expect(down).toBeGreaterThan(size);
@@ -49,32 +35,32 @@ describe('SOCKS5 CONNECT with real clients', () => {
   });
 
   it('passes a domain destination through unresolved (localhost)', async () => {
-    const r = (rig = await startMixed());
-    const res = await curl(['--socks5-hostname', r.address, `http://localhost:${origin.port}/name`]);
+    const r = await suite.start();
+    const res = await curl(['--socks5-hostname', r.address, `http://localhost:${suite.origin.port}/name`]);
     expect(res.stdout.toString()).toBe('hello /name');
     await r.stats.waitClosed(1);
-    expect(r.stats.closedConns[0]!.meta.destination).toEqual({ host: 'localhost', port: origin.port });
+    expect(r.stats.closedConns[0]!.meta.destination).toEqual({ host: 'localhost', port: suite.origin.port });
   });
 
   it('uploads 2 MB through CONNECT intact', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     const body = payload(2 * 1024 * 1024);
     const dir = mkdtempSync(join(tmpdir(), 'mixed-socks-'));
     const file = join(dir, 'upload.bin');
     writeFileSync(file, body);
-    const res = await curl(['--socks5-hostname', r.address, '--data-binary', `@${file}`, `http://127.0.0.1:${origin.port}/upload`]);
+    const res = await curl(['--socks5-hostname', r.address, '--data-binary', `@${file}`, `http://127.0.0.1:${suite.origin.port}/upload`]);
     rmSync(dir, { recursive: true, force: true });
     expect(res.stdout.toString()).toBe(`${sha256(body)} ${body.length}`);
   });
 
   it('authenticates with RFC 1929: good credentials pass and name the user, bad ones get status 0x01', async () => {
-    const r = (rig = await startMixed({ users: [{ username: 'alice', password: 's3cret' }, { username: 'bob', password: 'pw' }] }));
-    const good = await curl(['--socks5-hostname', `bob:pw@${r.address}`, `http://127.0.0.1:${origin.port}/auth`]);
+    const r = await suite.start({ users: [{ username: 'alice', password: 's3cret' }, { username: 'bob', password: 'pw' }] });
+    const good = await curl(['--socks5-hostname', `bob:pw@${r.address}`, `http://127.0.0.1:${suite.origin.port}/auth`]);
     expect(good.stdout.toString()).toBe('hello /auth');
     await r.stats.waitClosed(1);
     expect(r.stats.closedConns[0]!.meta.user).toBe('bob');
 
-    const bad = await curl(['--socks5-hostname', `alice:wrong@${r.address}`, `http://127.0.0.1:${origin.port}/auth`]);
+    const bad = await curl(['--socks5-hostname', `alice:wrong@${r.address}`, `http://127.0.0.1:${suite.origin.port}/auth`]);
     expect(bad.code).not.toBe(0);
     expect(r.stats.badHandshakes).toEqual([{ instanceId: 'mix', kind: 'auth' }]);
 
@@ -93,7 +79,7 @@ describe('SOCKS5 CONNECT with real clients', () => {
   });
 
   it('answers 0x02 for a destination blocked by a rule, 0x05 for a refused port', async () => {
-    const r = (rig = await startMixed({}, { mode: 'rule', lanBypass: false, rules: [{ type: 'domain_suffix', value: 'blocked.test', outbound: 'block' }] }));
+    const r = await suite.start({}, { mode: 'rule', lanBypass: false, rules: [{ type: 'domain_suffix', value: 'blocked.test', outbound: 'block' }] });
     const blocked = await rawClient(r.port);
     blocked.write(Buffer.concat([hex('05 01 00'), connectRequest('www.blocked.test', 80)]));
     expect(await blocked.read(2)).toEqual(hex('05 00'));
@@ -116,9 +102,9 @@ describe('SOCKS5 CONNECT with real clients', () => {
   });
 
   it('replies with the bound address of the outbound socket and relays bytes pipelined with the request', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     const c = await rawClient(r.port);
-    c.write(Buffer.concat([hex('05 01 00'), connectRequest('127.0.0.1', origin.port), Buffer.from('GET /pipelined HTTP/1.0\r\n\r\n')]));
+    c.write(Buffer.concat([hex('05 01 00'), connectRequest('127.0.0.1', suite.origin.port), Buffer.from('GET /pipelined HTTP/1.0\r\n\r\n')]));
     expect(await c.read(2)).toEqual(hex('05 00'));
     const reply = await c.read(10);
     expect(reply.subarray(0, 8)).toEqual(hex('05 00 00 01 7f000001'));
@@ -127,11 +113,11 @@ describe('SOCKS5 CONNECT with real clients', () => {
     expect(response).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(response.endsWith('hello /pipelined')).toBe(true);
     // The origin saw a connection from the port the reply announced.
-    expect(origin.connections.has(reply.readUInt16BE(8))).toBe(true);
+    expect(suite.origin.connections.has(reply.readUInt16BE(8))).toBe(true);
   });
 
   it('answers BIND and unknown commands with 0x07 and a bad ATYP with 0x08', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     for (const [request, rep] of [[connectRequest('127.0.0.1', 1, 2), '07'], [connectRequest('127.0.0.1', 1, 9), '07'], [hex('05 01 00 07 0000'), '08']] as const) {
       const c = await rawClient(r.port);
       c.write(Buffer.concat([hex('05 01 00'), request]));
@@ -143,11 +129,11 @@ describe('SOCKS5 CONNECT with real clients', () => {
   });
 
   it('accepts user/password from a client that offers only that when no users are configured', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     const c = await rawClient(r.port);
     c.write(hex('05 01 02  01 01 61 01 62'));
     expect(await c.read(4)).toEqual(hex('05 02 01 00'));
-    c.write(Buffer.concat([connectRequest('127.0.0.1', origin.port), Buffer.from('GET /any HTTP/1.0\r\n\r\n')]));
+    c.write(Buffer.concat([connectRequest('127.0.0.1', suite.origin.port), Buffer.from('GET /any HTTP/1.0\r\n\r\n')]));
     expect((await c.read(10))[1]).toBe(0);
     expect((await c.readAll()).toString()).toMatch(/hello \/any$/);
   });
@@ -155,16 +141,16 @@ describe('SOCKS5 CONNECT with real clients', () => {
 
 describe('SOCKS5 failures', () => {
   it('curl reports the refusal', async () => {
-    const r = (rig = await startMixed());
+    const r = await suite.start();
     const res = await curl(['--socks5-hostname', r.address, `http://127.0.0.1:${await closedPort()}/`]);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/SOCKS5.*\(5\)/);
   });
 
   it('leaves no upstream socket behind when the client leaves during the dial', async () => {
-    const r = (rig = await startMixed({}, { mode: 'global', globalOutbound: 'late', lanBypass: false }, [lateDirect(150)]));
+    const r = await suite.start({}, { mode: 'global', globalOutbound: 'late', lanBypass: false }, [lateDirect(150)]);
     const c = await rawClient(r.port);
-    c.write(Buffer.concat([hex('05 01 00'), connectRequest('127.0.0.1', origin.port)]));
+    c.write(Buffer.concat([hex('05 01 00'), connectRequest('127.0.0.1', suite.origin.port)]));
     expect(await c.read(2)).toEqual(hex('05 00'));
     c.socket.destroy();
     await new Promise((ok) => setTimeout(ok, 300));
