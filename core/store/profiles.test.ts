@@ -1,23 +1,12 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CoreError } from '../rpc';
-import { tempDirs } from '../test/store-temp';
+import { storeSuite } from '../test/store-suite';
 import { migrate, migrations } from './migrations';
-import { DB_FILE, Store, type StoredProfile } from './store';
+import { DB_FILE, type StoredProfile } from './store';
 
-const dirs = tempDirs();
-const open: Store[] = [];
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  dirs.cleanup();
-});
-
-function openStore(dir = dirs.make()): Store {
-  const s = Store.open(dir);
-  open.push(s);
-  return s;
-}
+const { dirs, openStore } = storeSuite();
 
 const prof = (id: string, over: Partial<StoredProfile> = {}): StoredProfile => ({
   id, name: `name-${id}`, spec: { type: 'socks', host: '127.0.0.1', port: 1080, udp: true }, source: null, latency: null,

@@ -1,25 +1,14 @@
 import Database from 'better-sqlite3';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CoreError } from '../rpc';
-import { tempDirs } from '../test/store-temp';
+import { storeSuite } from '../test/store-suite';
 import { LOCK_FILE } from './lock';
 import { migrate, SCHEMA_VERSION } from './migrations';
 import { DB_FILE, Store, type StoredInstance } from './store';
 
-const dirs = tempDirs();
-const open: Store[] = [];
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  dirs.cleanup();
-});
-
-function openStore(dir = dirs.make()): Store {
-  const s = Store.open(dir);
-  open.push(s);
-  return s;
-}
+const { dirs, openStore } = storeSuite();
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
