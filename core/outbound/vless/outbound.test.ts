@@ -10,20 +10,10 @@ import { closedPort, payload, sha256, startMixed, type MixedRig } from '../../te
 import { leakGuard } from '../../test/route-rig';
 import { socks5Connect, startFakeVless, type FakeRequest, type FakeVless } from '../../test/vless-out-rig';
 import { createVlessOutbound, VlessStream, VlessTcpSocket } from './index';
+import { handovers } from '../../test/splice-recorder';
 
 // The real splice relay, recorded: which remotes it was asked to take and whether it did.
-const handovers = vi.hoisted(() => [] as { remote: unknown; taken: boolean }[]);
-vi.mock('../../route/splice', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../route/splice')>();
-  return {
-    ...real,
-    spliceRelay: (...args: Parameters<typeof real.spliceRelay>) => {
-      const handle = real.spliceRelay(...args);
-      handovers.push({ remote: args[1], taken: handle !== null });
-      return handle;
-    },
-  };
-});
+vi.mock('../../route/splice', async (importOriginal) => (await import('../../test/splice-recorder')).recordingSplice(await importOriginal()));
 
 const UUID = '27848739-7e62-4138-9fd3-098a63964b6b';
 const native = nativeAvailable();

@@ -11,22 +11,12 @@ import { leakGuard } from '../../test/route-rig';
 import { startV2ray, V2RAY_UUID, V2RAY_WS_PATH, type V2ray, type V2rayPorts } from '../../test/v2ray-harness';
 import { runExchange, socks5Connect, socks5UdpAssociate, startExchangeTarget } from '../../test/vless-out-rig';
 import { createVlessOutbound, VlessTcpSocket } from './index';
+import { handovers } from '../../test/splice-recorder';
 
 // curl → mixed inbound (real router + relay) → this outbound → Debian's v2ray 4.34 → loopback targets.
 
 // The real splice relay, recorded: which remotes it took over.
-const handovers = vi.hoisted(() => [] as { remote: unknown; taken: boolean }[]);
-vi.mock('../../route/splice', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../route/splice')>();
-  return {
-    ...real,
-    spliceRelay: (...args: Parameters<typeof real.spliceRelay>) => {
-      const handle = real.spliceRelay(...args);
-      handovers.push({ remote: args[1], taken: handle !== null });
-      return handle;
-    },
-  };
-});
+vi.mock('../../route/splice', async (importOriginal) => (await import('../../test/splice-recorder')).recordingSplice(await importOriginal()));
 
 const PIN = `sha256:${sha256(new X509Certificate(readFileSync(fixture('mixed-tls-cert.pem'))).raw)}`;
 const ROUTE = { mode: 'global', globalOutbound: 'vless', lanBypass: false };
