@@ -2,6 +2,12 @@ import type { Socket } from 'node:net';
 import type { ConnMeta, Destination } from './conn';
 import type { RouteDecision } from './router';
 
+/** A connection relayed outside JS, as Relay.adopt sees it. */
+export interface AdoptedConn {
+  sample(): [up: number, down: number];
+  close(reason: string): void;
+}
+
 export interface RelayOptions {
   /** Close when no byte moved either way for this long. */
   idleTimeoutMs: number;
@@ -37,5 +43,11 @@ export interface Relay {
    * socket closes, and closeConnection destroys it.
    */
   track(meta: ConnMeta, decision: RouteDecision, remote: Socket): void;
+  /**
+   * Tracks a connection relayed outside the JS data path (the native SOCKS5 front): bytes come
+   * from `conn.sample()`, closeConnection calls `conn.close()`. The owner calls the returned
+   * function once, when the connection has ended, with its final byte counts.
+   */
+  adopt(meta: ConnMeta, decision: RouteDecision, conn: AdoptedConn): (final: [up: number, down: number]) => void;
   udp(meta: ConnMeta, onReply: (payload: Buffer, from: Destination) => void, opts: RelayOptions): UdpAssociation;
 }

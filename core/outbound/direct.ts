@@ -7,8 +7,11 @@ import { DeadlineQueue, type Deadlined } from '../route/deadline-queue';
 import { CoreError, type ErrorCode } from '../rpc';
 import { createDirectUdpConn } from './direct-udp';
 
+/** The direct outbound's connect timeout (also the native front's, which dials direct itself). */
+export const DIRECT_CONNECT_TIMEOUT_MS = 10_000;
+
 export interface DirectOutboundOptions {
-  /** Give up connecting after this long (E_DIAL_TIMEOUT). @default 10000 */
+  /** Give up connecting after this long (E_DIAL_TIMEOUT). @default DIRECT_CONNECT_TIMEOUT_MS */
   connectTimeoutMs?: number;
   /** Debug notes about late socket errors and dropped datagrams. */
   log?: Logger;
@@ -20,7 +23,7 @@ export interface DirectOutboundOptions {
  * 'error' listener so a reset before the caller wires it up cannot crash the process.
  */
 export function createDirectOutbound(opts: DirectOutboundOptions = {}): Outbound & CancellableDialer {
-  const timeouts = new DeadlineQueue(opts.connectTimeoutMs ?? 10_000);
+  const timeouts = new DeadlineQueue(opts.connectTimeoutMs ?? DIRECT_CONNECT_TIMEOUT_MS);
   const log = opts.log;
   return {
     tag: 'direct',

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ConnMeta, Destination, Relay, RelayOptions, RouteDecision, Router, StatsSink, TrackedConn, UdpAssociation } from '../adapter';
+import type { AdoptedConn, ConnMeta, Destination, Relay, RelayOptions, RouteDecision, Router, StatsSink, TrackedConn, UdpAssociation } from '../adapter';
 import type { Logger } from '../log/logger';
 import { IdleSweeper } from './idle-sweeper';
 import { LinkedList, type ListNode } from './linked-list';
@@ -61,6 +61,20 @@ export function createRelay(deps: RelayDeps): EngineRelay {
       opened(conn);
       if (remote.destroyed) conn.ended();
       else remote.once('close', () => conn.ended());
+    },
+
+    adopt(meta: ConnMeta, decision: RouteDecision, conn: AdoptedConn): (final: [number, number]) => void {
+      const tracked: RelayTracked & { final: [number, number] | null } = {
+        relayNode: null, meta, rule: decision.rule, outbound: decision.outbound.tag, startedAt: Date.now(), final: null,
+        sample: () => tracked.final ?? conn.sample(),
+        close: (reason) => conn.close(reason),
+      };
+      opened(tracked);
+      return (final) => {
+        if (tracked.final) return;
+        tracked.final = final;
+        closed(tracked);
+      };
     },
 
     udp(meta: ConnMeta, onReply: (payload: Buffer, from: Destination) => void, opts: RelayOptions): UdpAssociation {

@@ -72,10 +72,41 @@ export function spliceRelay(client: Socket, remote: Socket, opts: SpliceOptions,
   };
 }
 
-interface Addon {
+interface Addon extends FrontAddon {
   start(clientFd: number, remoteFd: number, idleMs: number, onEnd: (err?: Error) => void): object;
+}
+
+/** Events of a native front (see core/native/src/addon-front.c). */
+export const FRONT_REQUEST = 0;
+export const FRONT_HANDOFF = 1;
+export const FRONT_BAD = 2;
+export const FRONT_CLOSED = 3;
+/** Events of one front connection. */
+export const CONN_CONNECTED = 1;
+export const CONN_ENDED = 2;
+
+/**
+ * The native SOCKS5 front (accept, no-auth handshake and connect on the native thread); handles
+ * are opaque. onEvent arguments by type: FRONT_REQUEST (conn, atyp, host, port, peerAddress,
+ * peerPort), FRONT_HANDOFF (fd, stage 0 = nothing answered | 1 = at the request, bytes, peerAddress,
+ * peerPort), FRONT_BAD (kind | null, reason, peerAddress, peerPort), FRONT_CLOSED ().
+ */
+export interface FrontAddon {
+  frontListen(ip: string, port: number, backlog: number, handshakeMs: number, onEvent: (type: number, ...args: unknown[]) => void): [front: object, port: number];
+  frontClose(front: object): void;
+  /** onConn(CONN_CONNECTED) once the success reply went out, then onConn(CONN_ENDED, err?) exactly once. */
+  frontConnect(conn: object, ip: string, port: number, connectMs: number, idleMs: number, onConn: (type: number, err?: NodeJS.ErrnoException) => void): void;
+  frontReject(conn: object, rep: number): void;
+  frontRelease(conn: object, onFd: (fd: number) => void): void;
+  /** [up, down] bytes of a relay or front connection. */
   sample(handle: object): [number, number];
+  /** Ends a relay or front connection (onEnd / onConn(CONN_ENDED) follows). */
   close(handle: object): void;
+}
+
+/** The native front, when the addon is loaded and `RELAYDESK_NATIVE` is not "0". */
+export function frontAddon(): FrontAddon | null {
+  return nativeAvailable() ? addon! : null;
 }
 
 /** The parts of net.Socket internals (lib/net.js) the handover relies on. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
 import net, { type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ConnMeta, Outbound } from '../adapter';
 import { LogBus } from '../log/logger';
@@ -18,11 +19,29 @@ function countHandles(): Map<string, number> {
   return counts;
 }
 
+/** Open sockets of the process (Linux): the native relay and front hold theirs outside libuv. */
+function countSocketFds(): number {
+  if (process.platform !== 'linux') return 0;
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // closed while listing (the readdir descriptor itself)
+    }
+  }
+  return n;
+}
+
 function excess(baseline: Map<string, number>): string[] {
   const out: string[] = [];
   for (const [kind, n] of countHandles()) if (n > (baseline.get(kind) ?? 0)) out.push(`${n - (baseline.get(kind) ?? 0)} ${kind}`);
+  const fds = countSocketFds() - (baseline.get(SOCKET_FDS) ?? 0);
+  if (fds > 0) out.push(`${fds} socket descriptors`);
   return out;
 }
+
+const SOCKET_FDS = 'socket fds';
 
 /**
  * Snapshot of open sockets/servers/timers by kind; `check()` fails when some kind has more than
@@ -30,6 +49,7 @@ function excess(baseline: Map<string, number>): string[] {
  */
 export function leakGuard(graceMs = 1000): { check(): Promise<void> } {
   const baseline = countHandles();
+  baseline.set(SOCKET_FDS, countSocketFds());
   return {
     async check() {
       const until = Date.now() + graceMs;

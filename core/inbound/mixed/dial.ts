@@ -17,9 +17,10 @@ export interface Dialed {
  * routeAndDial for an accepted client: the dial stops when `client` closes first (the rejection
  * then says "aborted"; the caller sees `client.destroyed`). Outbounds that can cancel a dial
  * without an AbortSignal (see CancellableDialer) are dialed that way, which spares the signal.
+ * `routed`: the decision when the caller routed already (the native front).
  */
-export async function routeAndDialFor(ctx: InstanceContext, meta: ConnMeta, client: Socket): Promise<Dialed> {
-  const decision = await ctx.router.route(meta);
+export async function routeAndDialFor(ctx: InstanceContext, meta: ConnMeta, client: Socket, routed?: RouteDecision): Promise<Dialed> {
+  const decision = routed ?? await ctx.router.route(meta);
   const dialer = cancellableDialer(decision.outbound);
   if (dialer === null) return dialWithSignal(meta, decision, client);
   if (client.destroyed) throw aborted(meta);
@@ -62,7 +63,7 @@ export async function routeAndDial(ctx: InstanceContext, meta: ConnMeta, signal?
 }
 
 /** The dial error as a CoreError; a block names the rule that blocked it. */
-function blockedByRule(err: unknown, meta: ConnMeta, decision: RouteDecision): CoreError {
+export function blockedByRule(err: unknown, meta: ConnMeta, decision: RouteDecision): CoreError {
   const e = toCoreError(err);
   if (e.code !== 'E_ROUTE_BLOCKED') return e;
   const dest = formatHostPort(meta.destination.host, meta.destination.port);

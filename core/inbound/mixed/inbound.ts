@@ -5,10 +5,12 @@ import { listenError } from '../../common/listen-error';
 import { formatHostPort } from '../../common/net';
 import { DeadlineQueue } from '../../route/deadline-queue';
 import { LinkedList } from '../../route/linked-list';
+import { frontAddon } from '../../route/splice';
 import { CoreError, parseHostPort, type MixedSpec } from '../../rpc';
 import { Handshake, type MixedEnv } from './handshake';
 import { HttpFront } from './http-front';
 import { serveHttp } from './http-head';
+import { NativeFront, type HandoffStage } from './native-front';
 import { serveSocks5 } from './socks5-session';
 import { UserTable } from './users';
 
@@ -24,6 +26,7 @@ export function createMixedInbound(spec: MixedSpec, ctx: InstanceContext): Insta
 
 class MixedInbound implements InstanceRunner {
   private server: Server | null = null;
+  private native: NativeFront | null = null;
   private bound: string | null = null;
   private closing: Promise<void> | null = null;
   private readonly env: MixedEnv;
@@ -44,11 +47,25 @@ class MixedInbound implements InstanceRunner {
   }
 
   async start(): Promise<void> {
-    if (this.server) return;
+    if (this.server || this.native) return;
     if (this.closing) throw new CoreError('E_STATE_TRANSITION', 'this mixed inbound was closed; create a new one');
     const listen = this.env.spec.listen;
     const hp = parseHostPort(listen);
     if (hp === null) throw new CoreError('E_CONFIG_INVALID', `listen "${listen}" is not host:port`);
+    const addon = frontAddon();
+    // The native front serves no-auth SOCKS5 (authentication stays in JS) on an IP literal.
+    if (addon !== null && !this.env.users.required && net.isIP(hp.host) !== 0) {
+      const front = new NativeFront(addon, this.env, (socket, first, stage) => this.serve(socket, first, stage), this.onClientError);
+      try {
+        front.listen(hp.host, hp.port);
+      } catch (err) {
+        throw listenError(err, listen);
+      }
+      this.native = front;
+      this.bound = formatHostPort(hp.host, front.port);
+      this.ctx.log.info(`mixed proxy (SOCKS5 + HTTP) listening on ${this.bound} (native SOCKS5 front)`);
+      return;
+    }
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onConnection(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -79,7 +96,7 @@ class MixedInbound implements InstanceRunner {
   private async shutdown(): Promise<void> {
     const server = this.server;
     this.server = null;
-    const stopped = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    const stopped = server ? new Promise<void>((r) => server.close(() => r())) : this.native?.close() ?? Promise.resolve();
     for (const close of [...this.env.udpAssociations]) close();
     this.front.close();
     for (const socket of this.env.sockets.toArray()) socket.destroy();
@@ -98,11 +115,29 @@ class MixedInbound implements InstanceRunner {
     const hs = new Handshake(socket, this.env, remoteAddress);
     const onFirst = (first: Buffer) => {
       socket.off('data', onFirst);
-      const b = first[0]!;
-      if (b === SOCKS_VERSION) serveSocks5(hs, first);
-      else if ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)) serveHttp(hs, first, this.front);
-      else hs.reject('unknown-protocol', `first byte 0x${b.toString(16).padStart(2, '0')} is neither SOCKS5 nor HTTP`);
+      this.dispatch(hs, first);
     };
     socket.on('data', onFirst);
+  }
+
+  /** A client the native front handed over, with the bytes it read and where to pick up. */
+  private serve(socket: Socket, first: Buffer, stage: HandoffStage): void {
+    const remoteAddress = socket.remoteAddress;
+    if (this.closing || remoteAddress === undefined) {
+      socket.destroy();
+      return;
+    }
+    socket.on('error', this.onClientError);
+    const hs = new Handshake(socket, this.env, remoteAddress);
+    if (stage === 'request') serveSocks5(hs, first, 'request');
+    else this.dispatch(hs, first);
+  }
+
+  /** The protocol, by the first byte. */
+  private dispatch(hs: Handshake, first: Buffer): void {
+    const b = first[0]!;
+    if (b === SOCKS_VERSION) serveSocks5(hs, first);
+    else if ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)) serveHttp(hs, first, this.front);
+    else hs.reject('unknown-protocol', `first byte 0x${b.toString(16).padStart(2, '0')} is neither SOCKS5 nor HTTP`);
   }
 }

@@ -1,4 +1,4 @@
-import type { ConnMeta } from '../../adapter';
+import type { ConnMeta, RouteDecision } from '../../adapter';
 import {
   AUTH_FAILURE, AUTH_SUCCESS, CMD_BIND, CMD_CONNECT, CMD_UDP_ASSOCIATE, METHOD_NO_ACCEPTABLE, METHOD_NO_AUTH, METHOD_USER_PASS,
   REP_COMMAND_NOT_SUPPORTED, REP_SUCCEEDED, encodeAuthStatus, encodeMethod, encodeReply, parseAuth, parseGreeting, parseRequest,
@@ -23,13 +23,14 @@ const EMPTY = Buffer.alloc(0);
  * Serves one SOCKS5 client from its first bytes: method selection, RFC 1929 authentication when
  * the inbound has users, then CONNECT (relayed) or UDP ASSOCIATE. Messages the client pipelines
  * are taken in order; bytes after the request are handed to the relay as its head.
+ * `at` 'request': the native front already answered a no-auth greeting; `first` starts the request.
  */
-export function serveSocks5(hs: Handshake, first: Buffer): void {
+export function serveSocks5(hs: Handshake, first: Buffer, at: 'greeting' | 'request' = 'greeting'): void {
   const { socket, env } = hs;
   let buf = first;
-  let phase: Phase = 'greeting';
+  let phase: Phase = at;
   let user: string | null = null;
-  hs.phase = 'socks5-greeting';
+  hs.phase = at === 'greeting' ? 'socks5-greeting' : 'socks5-request';
 
   const onData = (chunk: Buffer) => {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
@@ -74,7 +75,7 @@ export function serveSocks5(hs: Handshake, first: Buffer): void {
         socket.pause();
         socket.off('data', onData);
         const head = rest(buf, r.end);
-        if (r.cmd === CMD_CONNECT) runGuarded(env, socket, connect(hs, r, user, head));
+        if (r.cmd === CMD_CONNECT) runGuarded(env, socket, connectSocks5(hs, r.dst, user, head));
         else startUdpAssociation(hs, r.dst, user);
         return;
       } else {
@@ -87,16 +88,22 @@ export function serveSocks5(hs: Handshake, first: Buffer): void {
   step();
 }
 
-async function connect(hs: Handshake, req: Request, user: string | null, head: Buffer): Promise<void> {
+/**
+ * Dials a CONNECT's destination and relays, or answers with the reply code of the failure.
+ * `routed`: the native front routed it already (its meta and decision are reused).
+ */
+export async function connectSocks5(
+  hs: Handshake, dst: Request['dst'], user: string | null, head: Buffer, routed?: { meta: ConnMeta; decision: RouteDecision },
+): Promise<void> {
   const { socket, env } = hs;
   const { ctx } = env;
-  const meta: ConnMeta = {
+  const meta: ConnMeta = routed?.meta ?? {
     id: ctx.nextConnId(), instanceId: ctx.instanceId, inbound: 'socks5', network: 'tcp',
-    source: hs.peer, destination: req.dst, user,
+    source: hs.peer, destination: dst, user,
   };
   let dialed;
   try {
-    dialed = await routeAndDialFor(ctx, meta, socket);
+    dialed = await routeAndDialFor(ctx, meta, socket, routed?.decision);
   } catch (err) {
     if (socket.destroyed) return;
     logDialFailure(ctx, meta, err);
@@ -108,7 +115,7 @@ async function connect(hs: Handshake, req: Request, user: string | null, head: B
     remote.destroy();
     return;
   }
-  if (ctx.log.enabled('debug')) ctx.log.debug(`socks5 ${meta.id} ${formatHostPort(req.dst.host, req.dst.port)} via ${decision.outbound.tag} (${decision.rule})`);
+  if (ctx.log.enabled('debug')) ctx.log.debug(`socks5 ${meta.id} ${formatHostPort(dst.host, dst.port)} via ${decision.outbound.tag} (${decision.rule})`);
   socket.write(encodeReply(REP_SUCCEEDED, { host: remote.localAddress ?? '0.0.0.0', port: remote.localPort ?? 0 }));
   ctx.relay.tcp(meta, decision, socket, remote, { idleTimeoutMs: env.spec.idleTimeoutMs }, head.length > 0 ? head : undefined);
 }

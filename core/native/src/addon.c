@@ -4,29 +4,15 @@
  * referenced only while relays are live so an idle addon never keeps the process alive.
  */
 #define _GNU_SOURCE
-#include "relay.h"
+#include "addon.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <node_api.h>
+#include <unistd.h>
 
-typedef struct {
-  napi_threadsafe_function tsfn;
-  rd_worker *worker;  /* started with the first relay */
-  uint32_t active;    /* relays whose onEnd is still due; JS thread only */
-} rd_env;
-
-#define CHECK(env, call)                                  \
-  do {                                                    \
-    if ((call) != napi_ok) {                              \
-      napi_throw_error((env), "E_NATIVE", #call " failed"); \
-      return NULL;                                        \
-    }                                                     \
-  } while (0)
-
-static const char *errno_code(int err) {
+const char *rd_errno_code(int err) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
   const char *name = strerrorname_np(err);
   if (name) return name;
@@ -42,7 +28,7 @@ static const char *errno_code(int err) {
   }
 }
 
-static napi_value errno_error(napi_env env, const char *code, const char *message) {
+napi_value rd_errno_error(napi_env env, const char *code, const char *message) {
   napi_value c, m, err;
   napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c);
   napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &m);
@@ -50,45 +36,85 @@ static napi_value errno_error(napi_env env, const char *code, const char *messag
   return err;
 }
 
-static napi_value end_error(napi_env env, const rd_relay *r) {
+napi_value rd_end_error(napi_env env, const rd_relay *r) {
   napi_value undef;
   napi_get_undefined(env, &undef);
-  if (r->end_kind == RD_END_IDLE) return errno_error(env, "ETIMEDOUT", "idle timeout");
+  if (r->end_kind == RD_END_IDLE) return rd_errno_error(env, "ETIMEDOUT", "idle timeout");
   if (r->end_kind != RD_END_ERROR) return undef;
-  static const char *ops[] = { "read", "write", "socket" };
-  const char *code = errno_code(r->end_errno);
+  static const char *ops[] = { "read", "write", "socket", "connect" };
+  const char *code = rd_errno_code(r->end_errno);
   char message[96];
   snprintf(message, sizeof message, "%s %s %s", r->end_side ? "remote" : "client", ops[r->end_op], code);
-  napi_value err = errno_error(env, code, message);
+  napi_value err = rd_errno_error(env, code, message);
   napi_value syscall;
-  napi_create_string_utf8(env, "splice", NAPI_AUTO_LENGTH, &syscall);
+  napi_create_string_utf8(env, r->end_op == RD_OP_CONNECT ? "connect" : "splice", NAPI_AUTO_LENGTH, &syscall);
   napi_set_named_property(env, err, "syscall", syscall);
   return err;
 }
 
-/* JS thread: deliver one ended relay (env is NULL when the function is torn down). */
+void rd_env_hold(napi_env env, rd_env *e) {
+  if (e->active++ == 0) napi_ref_threadsafe_function(env, e->tsfn);
+}
+
+void rd_env_release(napi_env env, rd_env *e) {
+  if (--e->active == 0) napi_unref_threadsafe_function(env, e->tsfn);
+}
+
+void rd_call_ref(napi_env env, void **slot, int last, size_t argc, napi_value *argv) {
+  napi_ref ref = *slot;
+  if (ref == NULL) return;
+  if (last && argc == 0) { /* drop only */
+    *slot = NULL;
+    napi_delete_reference(env, ref);
+    return;
+  }
+  napi_value fn, recv;
+  napi_get_reference_value(env, ref, &fn);
+  if (last) {
+    *slot = NULL;
+    napi_delete_reference(env, ref);
+  }
+  napi_get_undefined(env, &recv);
+  /* A throwing callback surfaces as an uncaught exception, like any event handler. */
+  napi_call_function(env, recv, fn, argc, argv, NULL);
+}
+
+/* JS thread: deliver one message (env is NULL when the function is torn down). */
 static void call_js(napi_env env, napi_value unused, void *context, void *data) {
   (void)unused;
   rd_env *e = context;
-  rd_relay *r = data;
-  napi_ref ref = r->js_on_end;
-  if (env != NULL && ref != NULL) {
-    r->js_on_end = NULL;
-    if (--e->active == 0) napi_unref_threadsafe_function(env, e->tsfn);
-    napi_value fn, recv, arg = end_error(env, r);
-    napi_get_reference_value(env, ref, &fn);
-    napi_delete_reference(env, ref);
-    napi_get_undefined(env, &recv);
-    /* A throwing onEnd surfaces as an uncaught exception, like any event handler. */
-    napi_call_function(env, recv, fn, 1, &arg, NULL);
+  rd_msg *m = data;
+  if (env != NULL && m->type == RD_MSG_END && m->r->front == NULL) {
+    rd_relay *r = m->r;
+    if (r->js_on_end != NULL) {
+      rd_env_release(env, e);
+      napi_value arg = rd_end_error(env, r);
+      rd_call_ref(env, &r->js_on_end, 1, 1, &arg);
+    }
+  } else if (env != NULL) {
+    rd_front_call_js(env, e, m);
+  } else if (m->fd >= 0) {
+    close(m->fd);
   }
-  rd_relay_unref(r);
+  if (m->r) rd_relay_unref(m->r);
+  if (m->f) rd_front_unref(m->f);
+  free(m);
 }
 
-/* Worker thread: hand the ended relay (and one reference) to the JS thread. */
-static void post_end(void *ctx, rd_relay *r) {
+/* Worker thread: hand a message (and its references) to the JS thread. */
+static void post_msg(void *ctx, rd_msg *m) {
   rd_env *e = ctx;
-  if (napi_call_threadsafe_function(e->tsfn, r, napi_tsfn_nonblocking) != napi_ok) rd_relay_unref(r);
+  if (napi_call_threadsafe_function(e->tsfn, m, napi_tsfn_nonblocking) == napi_ok) return;
+  if (m->fd >= 0) close(m->fd);
+  if (m->r) rd_relay_unref(m->r);
+  if (m->f) rd_front_unref(m->f);
+  free(m);
+}
+
+int rd_env_worker(napi_env env, rd_env *e) {
+  if (e->worker != NULL || (e->worker = rd_worker_start(post_msg, e)) != NULL) return 1;
+  napi_throw(env, rd_errno_error(env, rd_errno_code(errno), "cannot start the native relay thread"));
+  return 0;
 }
 
 static void finalize_handle(napi_env env, void *data, void *hint) {
@@ -112,15 +138,12 @@ static napi_value start(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "start(clientFd, remoteFd, idleMs, onEnd)");
     return NULL;
   }
-  if (e->worker == NULL && (e->worker = rd_worker_start(post_end, e)) == NULL) {
-    napi_throw(env, errno_error(env, errno_code(errno), "cannot start the splice thread"));
-    return NULL;
-  }
+  if (!rd_env_worker(env, e)) return NULL;
   /* NaN, negative, infinite or absurd values disable the timeout, like socket.setTimeout(0). */
   int64_t idle = idle_ms > 0 && idle_ms < 1e12 ? (int64_t)idle_ms : 0;
   rd_relay *r = rd_relay_create(client_fd, remote_fd, idle);
   if (r == NULL) {
-    napi_throw(env, errno_error(env, errno_code(errno), "cannot set up the splice relay"));
+    napi_throw(env, rd_errno_error(env, rd_errno_code(errno), "cannot set up the splice relay"));
     return NULL;
   }
   napi_value handle;
@@ -135,10 +158,10 @@ static napi_value start(napi_env env, napi_callback_info info) {
   if (rd_worker_add(e->worker, r) < 0) {
     r->js_on_end = NULL;
     napi_delete_reference(env, on_end);
-    napi_throw(env, errno_error(env, "ENOMEM", "cannot queue the splice relay"));
+    napi_throw(env, rd_errno_error(env, "ENOMEM", "cannot queue the splice relay"));
     return NULL;
   }
-  if (e->active++ == 0) napi_ref_threadsafe_function(env, e->tsfn);
+  rd_env_hold(env, e);
   return handle;
 }
 
@@ -172,7 +195,7 @@ static napi_value close_relay(napi_env env, napi_callback_info info) {
   rd_relay *r = handle_arg(env, info, &e);
   if (r == NULL) return NULL;
   /* Already delivered: nothing left to end. */
-  if (r->js_on_end != NULL && rd_worker_close(e->worker, r) < 0) {
+  if ((r->js_on_end != NULL || (r->front != NULL && !r->js_ended)) && rd_worker_close(e->worker, r) < 0) {
     napi_throw_error(env, "ENOMEM", "cannot queue the close request");
   }
   return NULL;
@@ -212,5 +235,6 @@ NAPI_MODULE_INIT() {
     { "close", NULL, close_relay, NULL, NULL, NULL, napi_enumerable, e },
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  CHECK(env, rd_front_define(env, exports, e));
   return exports;
 }

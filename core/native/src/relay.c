@@ -1,6 +1,6 @@
 /* One relay: descriptors, reference count and the splice pump of one direction. */
 #define _GNU_SOURCE
-#include "relay.h"
+#include "front.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +37,7 @@ static int open_pipe(rd_dir *d) {
   return 0;
 }
 
-rd_relay *rd_relay_create(int client_fd, int remote_fd, int64_t idle_ms) {
+rd_relay *rd_relay_new(int64_t idle_ms) {
   rd_relay *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   atomic_init(&r->refs, 1);
@@ -54,11 +54,21 @@ rd_relay *rd_relay_create(int client_fd, int remote_fd, int64_t idle_ms) {
     r->ep[s].relay = r;
     r->ep[s].side = s;
   }
+  return r;
+}
+
+int rd_relay_open_pipes(rd_relay *r) {
+  return open_pipe(&r->dir[0]) < 0 || open_pipe(&r->dir[1]) < 0 ? -1 : 0;
+}
+
+rd_relay *rd_relay_create(int client_fd, int remote_fd, int64_t idle_ms) {
+  rd_relay *r = rd_relay_new(idle_ms);
+  if (!r) return NULL;
   r->fd[0] = fcntl(client_fd, F_DUPFD_CLOEXEC, 3);
   if (r->fd[0] < 0) goto fail;
   r->fd[1] = fcntl(remote_fd, F_DUPFD_CLOEXEC, 3);
   if (r->fd[1] < 0) goto fail;
-  if (open_pipe(&r->dir[0]) < 0 || open_pipe(&r->dir[1]) < 0) goto fail;
+  if (rd_relay_open_pipes(r) < 0) goto fail;
   return r;
 fail: {
     int saved = errno;
@@ -74,6 +84,8 @@ void rd_relay_ref(rd_relay *r) { atomic_fetch_add_explicit(&r->refs, 1, memory_o
 void rd_relay_unref(rd_relay *r) {
   if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1) return;
   rd_relay_close_fds(r);
+  free(r->hs);
+  if (r->front) rd_front_unref(r->front);
   free(r);
 }
 

@@ -17,14 +17,23 @@
 enum rd_end_kind { RD_END_DONE = 0, RD_END_ERROR, RD_END_IDLE, RD_END_CLOSED };
 
 /* Which syscall failed, for the error message ("remote read ECONNRESET"). */
-enum rd_op { RD_OP_READ = 0, RD_OP_WRITE, RD_OP_SOCKET };
+enum rd_op { RD_OP_READ = 0, RD_OP_WRITE, RD_OP_SOCKET, RD_OP_CONNECT };
+
+/*
+ * Where a connection is. Relays handed over by JS start at RELAY; connections accepted by a
+ * native front (front.h) go HANDSHAKE -> WAIT (JS routes) -> CONNECTING -> RELAY.
+ */
+enum rd_phase { RD_PHASE_RELAY = 0, RD_PHASE_HANDSHAKE, RD_PHASE_WAIT, RD_PHASE_CONNECTING };
 
 struct rd_relay;
+struct rd_front;
+struct rd_hs;
 
-/* What epoll reports for one socket: the relay and which of its two sockets. */
+/* What epoll reports for one socket: the relay and which of its two sockets (or a listener). */
+#define RD_SIDE_LISTENER 2
 typedef struct rd_endpoint {
-  struct rd_relay *relay;
-  int side; /* 0 = client, 1 = remote */
+  struct rd_relay *relay; /* NULL for a listener: the endpoint is the first member of its rd_front */
+  int side; /* 0 = client, 1 = remote, RD_SIDE_LISTENER */
 } rd_endpoint;
 
 /* One direction: src socket -> pipe -> dst socket. Worker-only except `moved`. */
@@ -53,12 +62,24 @@ typedef struct rd_relay {
   struct rd_relay *ready_next;   /* relays whose pump stopped on its budget, not on EAGAIN */
   /* Outcome, written by the worker before the completion is posted. */
   int end_kind, end_errno, end_side, end_op;
-  /* JS thread only: the onEnd callback. */
+  /* JS thread only: the onEnd callback (front connections: the per-connection event callback). */
   void *js_on_end;
+  int js_ended;           /* JS thread: the END was delivered */
+  int js_releasing;       /* JS thread: js_on_end is a frontRelease callback */
+  /* Front connections only (worker-owned until RELAY): see front.h. */
+  int phase;
+  struct rd_front *front;  /* holds a reference on the front */
+  struct rd_hs *hs;        /* handshake state, freed when the relay starts */
+  int64_t deadline_ms;     /* handshake or connect deadline */
+  struct rd_relay *hs_prev, *hs_next; /* worker's list of connections not yet relaying */
 } rd_relay;
 
 /* Creates a relay on dups of the two descriptors; returns NULL with errno set. Refs = 1. */
 rd_relay *rd_relay_create(int client_fd, int remote_fd, int64_t idle_ms);
+/* A relay with no descriptors yet (fd = -1, no pipes): for front connections. Refs = 1. */
+rd_relay *rd_relay_new(int64_t idle_ms);
+/* Opens the two pipes of a relay made by rd_relay_new; -1 with errno set. */
+int rd_relay_open_pipes(rd_relay *r);
 void rd_relay_ref(rd_relay *r);
 /* Drops one reference; the last one closes whatever descriptors are still open and frees. */
 void rd_relay_unref(rd_relay *r);
@@ -79,13 +100,16 @@ int64_t rd_now_ms(void);
 
 /* The worker: one thread, one epoll instance, every relay of one JS environment. */
 typedef struct rd_worker rd_worker;
-/* Called on the worker thread for every ended relay (one reference is handed over). */
-typedef void (*rd_post_fn)(void *ctx, rd_relay *r);
+struct rd_msg;
+/* Called on the worker thread for every message to JS (front.h: ends, front events). */
+typedef void (*rd_post_msg_fn)(void *ctx, struct rd_msg *m);
 
-rd_worker *rd_worker_start(rd_post_fn post, void *ctx);
+rd_worker *rd_worker_start(rd_post_msg_fn post, void *ctx);
 /* Queue a new relay (takes its own reference) / ask to end one; both wake the worker. */
 int rd_worker_add(rd_worker *w, rd_relay *r);
 int rd_worker_close(rd_worker *w, rd_relay *r);
+/* Queue a front command (worker.h CMD_*); r and f (either may be NULL) each get a reference. */
+int rd_worker_front(rd_worker *w, int op, rd_relay *r, struct rd_front *f, int arg);
 /*
  * Stops and joins the thread, closes the descriptors of every relay it still had (their JS
  * callbacks are never called: the environment is going away) and frees the worker.

@@ -4,7 +4,7 @@
  * scheduled at the earliest possible deadline (activity only ever moves deadlines later).
  */
 #define _GNU_SOURCE
-#include "relay.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -15,29 +15,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-enum { CMD_ADD, CMD_CLOSE };
-
-typedef struct { int op; rd_relay *r; } rd_cmd;
-
-typedef struct { rd_relay **items; size_t len, cap; } rd_vec;
-
-struct rd_worker {
-  int epfd, evfd;
-  pthread_t thread;
-  rd_post_fn post;
-  void *ctx;
-  /* Shared with the JS thread, under mu. */
-  pthread_mutex_t mu;
-  rd_cmd *queue;
-  size_t qlen, qcap;
-  int stop;
-  /* Worker thread only. */
-  rd_relay *list;
-  rd_relay *ready;
-  rd_vec ended; /* list references dropped after the batch: later events may still name them */
-  int64_t next_sweep;
-};
 
 static int vec_push(rd_vec *v, rd_relay *r) {
   if (v->len == v->cap) {
@@ -65,19 +42,60 @@ static void list_remove(rd_worker *w, rd_relay *r) {
   r->prev = r->next = NULL;
 }
 
-static void end_relay(rd_worker *w, rd_relay *r, int kind) {
+void rd_w_post(rd_worker *w, rd_msg *m) { w->post(w->ctx, m); }
+
+
+void rd_w_deadline(rd_worker *w, int64_t at) {
+  if (at < w->next_deadline) w->next_deadline = at;
+}
+
+static void hs_insert(rd_worker *w, rd_relay *r) {
+  r->hs_prev = NULL;
+  r->hs_next = w->hs_list;
+  if (w->hs_list) w->hs_list->hs_prev = r;
+  w->hs_list = r;
+}
+
+void rd_w_hs_remove(rd_worker *w, rd_relay *r) {
+  if (r->phase == RD_PHASE_RELAY) return;
+  if (r->hs_prev) r->hs_prev->hs_next = r->hs_next;
+  else if (w->hs_list == r) w->hs_list = r->hs_next;
+  if (r->hs_next) r->hs_next->hs_prev = r->hs_prev;
+  r->hs_prev = r->hs_next = NULL;
+}
+
+void rd_w_insert(rd_worker *w, rd_relay *r) {
+  list_insert(w, r);
+  if (r->phase != RD_PHASE_RELAY) hs_insert(w, r);
+}
+
+/* Stops watching and closes the relay's descriptors and takes it off the lists (unref deferred). */
+static void retire(rd_worker *w, rd_relay *r) {
   r->done = 1;
-  r->end_kind = kind;
   /* Explicit DEL: the caller's descriptors keep the sockets open, so closing our dups would not
      remove them from the epoll set. */
-  epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[0], NULL);
-  epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[1], NULL);
+  if (r->fd[0] >= 0) epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[0], NULL);
+  if (r->fd[1] >= 0) epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[1], NULL);
   rd_relay_close_fds(r);
+  rd_w_hs_remove(w, r);
+  r->phase = RD_PHASE_RELAY;
   list_remove(w, r);
-  rd_relay_ref(r);
-  w->post(w->ctx, r);
   if (vec_push(&w->ended, r) < 0) abort();
 }
+
+static void end_relay(rd_worker *w, rd_relay *r, int kind) {
+  r->end_kind = kind;
+  retire(w, r);
+  rd_msg *m = rd_msg_new(RD_MSG_END, r, NULL);
+  if (m) {
+    rd_relay_ref(r);
+    w->post(w->ctx, m);
+  }
+}
+
+void rd_w_end_relay(rd_worker *w, rd_relay *r, int kind) { end_relay(w, r, kind); }
+
+void rd_w_drop(rd_worker *w, rd_relay *r) { retire(w, r); }
 
 static void pump_relay(rd_worker *w, rd_relay *r, int64_t now) {
   int again = 0;
@@ -100,9 +118,18 @@ static void pump_relay(rd_worker *w, rd_relay *r, int64_t now) {
 }
 
 static void on_socket_event(rd_worker *w, rd_endpoint *ep, uint32_t ev, int64_t now) {
+  if (ep->side == RD_SIDE_LISTENER) {
+    rd_front *f = (rd_front *)ep;
+    if (!f->closed) rd_front_accept(w, f, now);
+    return;
+  }
   rd_relay *r = ep->relay;
   int s = ep->side;
   if (r->done) return;
+  if (r->phase != RD_PHASE_RELAY) {
+    rd_front_conn_event(w, r, s, ev, now);
+    return;
+  }
   if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) r->dir[s].may_read = 1;
   if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) r->dir[1 - s].may_write = 1;
   pump_relay(w, r, now);
@@ -119,8 +146,26 @@ static void on_socket_event(rd_worker *w, rd_endpoint *ep, uint32_t ev, int64_t 
   }
 }
 
+void rd_w_start_relay(rd_worker *w, rd_relay *r, int64_t now) {
+  rd_w_hs_remove(w, r);
+  r->phase = RD_PHASE_RELAY;
+  free(r->hs);
+  r->hs = NULL;
+  r->last_active_ms = now;
+  if (r->idle_ms && now + r->idle_ms < w->next_sweep) w->next_sweep = now + r->idle_ms;
+  struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = &r->ep[0] };
+  if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, r->fd[0], &ev) < 0) {
+    r->end_errno = errno;
+    r->end_side = 0;
+    r->end_op = RD_OP_SOCKET;
+    end_relay(w, r, RD_END_ERROR);
+    return;
+  }
+  pump_relay(w, r, now);
+}
+
 static void add_relay(rd_worker *w, rd_relay *r, int64_t now) {
-  list_insert(w, r); /* the queued reference becomes the list's */
+  list_insert(w, r);
   r->last_active_ms = now;
   if (r->idle_ms && now + r->idle_ms < w->next_sweep) w->next_sweep = now + r->idle_ms;
   for (int s = 0; s < 2; s++) {
@@ -149,12 +194,16 @@ static int drain_commands(rd_worker *w, int64_t now) {
   pthread_mutex_unlock(&w->mu);
   for (size_t i = 0; i < qlen; i++) {
     rd_relay *r = queue[i].r;
-    if (queue[i].op == CMD_ADD) {
-      add_relay(w, r, now);
-    } else {
-      if (!r->done) end_relay(w, r, RD_END_CLOSED);
-      rd_relay_unref(r);
+    switch (queue[i].op) {
+      case CMD_ADD: add_relay(w, r, now); continue; /* the queued reference becomes the list's */
+      case CMD_CLOSE: if (!r->done) end_relay(w, r, RD_END_CLOSED); break;
+      case CMD_FRONT_ADD: rd_front_added(w, queue[i].f, now); continue; /* reference kept until closed */
+      case CMD_FRONT_CLOSE: rd_front_close(w, queue[i].f); continue; /* reference goes with the message */
+      case CMD_CONNECT: rd_front_connect(w, r, now); break;
+      case CMD_REJECT: rd_front_reject(w, r, queue[i].arg); break;
+      case CMD_RELEASE: rd_front_release(w, r); break;
     }
+    rd_relay_unref(r);
   }
   free(queue);
   return stop;
@@ -189,8 +238,9 @@ static void sweep_idle(rd_worker *w, int64_t now) {
 
 static int wait_timeout(const rd_worker *w) {
   if (w->ready) return 0;
-  if (w->next_sweep == INT64_MAX) return -1;
-  int64_t t = w->next_sweep - rd_now_ms();
+  int64_t due = w->next_sweep < w->next_deadline ? w->next_sweep : w->next_deadline;
+  if (due == INT64_MAX) return -1;
+  int64_t t = due - rd_now_ms();
   if (t < 0) return 0;
   /* +1: the coarse clock may lag epoll's own timer by a tick. */
   return t >= INT_MAX ? INT_MAX : (int)t + 1;
@@ -215,6 +265,7 @@ static void *worker_main(void *arg) {
     }
     run_ready(w, ready, now);
     if (now >= w->next_sweep) sweep_idle(w, now);
+    if (now >= w->next_deadline) rd_front_sweep(w, now);
     for (size_t i = 0; i < w->ended.len; i++) rd_relay_unref(w->ended.items[i]);
     w->ended.len = 0;
     if (stop) break;
@@ -222,12 +273,13 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-rd_worker *rd_worker_start(rd_post_fn post, void *ctx) {
+rd_worker *rd_worker_start(rd_post_msg_fn post, void *ctx) {
   rd_worker *w = calloc(1, sizeof *w);
   if (!w) return NULL;
   w->post = post;
   w->ctx = ctx;
   w->next_sweep = INT64_MAX;
+  w->next_deadline = INT64_MAX;
   w->epfd = epoll_create1(EPOLL_CLOEXEC);
   w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
@@ -252,7 +304,7 @@ fail: {
   }
 }
 
-static int submit(rd_worker *w, int op, rd_relay *r) {
+static int submit(rd_worker *w, int op, rd_relay *r, rd_front *f, int arg) {
   pthread_mutex_lock(&w->mu);
   if (w->qlen == w->qcap) {
     size_t cap = w->qcap ? w->qcap * 2 : 16;
@@ -264,16 +316,18 @@ static int submit(rd_worker *w, int op, rd_relay *r) {
     w->queue = q;
     w->qcap = cap;
   }
-  rd_relay_ref(r);
-  w->queue[w->qlen++] = (rd_cmd){ op, r };
+  if (r) rd_relay_ref(r);
+  if (f) rd_front_ref(f);
+  w->queue[w->qlen++] = (rd_cmd){ op, r, f, arg };
   pthread_mutex_unlock(&w->mu);
   uint64_t one = 1;
   while (write(w->evfd, &one, sizeof one) < 0 && errno == EINTR) {}
   return 0;
 }
 
-int rd_worker_add(rd_worker *w, rd_relay *r) { return submit(w, CMD_ADD, r); }
-int rd_worker_close(rd_worker *w, rd_relay *r) { return submit(w, CMD_CLOSE, r); }
+int rd_worker_add(rd_worker *w, rd_relay *r) { return submit(w, CMD_ADD, r, NULL, 0); }
+int rd_worker_close(rd_worker *w, rd_relay *r) { return submit(w, CMD_CLOSE, r, NULL, 0); }
+int rd_worker_front(rd_worker *w, int op, rd_relay *r, rd_front *f, int arg) { return submit(w, op, r, f, arg); }
 
 void rd_worker_stop(rd_worker *w) {
   pthread_mutex_lock(&w->mu);
@@ -294,8 +348,17 @@ void rd_worker_stop(rd_worker *w) {
     rd_relay_unref(r);
   }
   for (size_t i = 0; i < w->qlen; i++) {
-    rd_relay_close_fds(w->queue[i].r);
-    rd_relay_unref(w->queue[i].r);
+    rd_cmd *c = &w->queue[i];
+    if (c->r) {
+      if (c->op == CMD_ADD) rd_relay_close_fds(c->r);
+      rd_relay_unref(c->r);
+    }
+    if (c->f) rd_front_unref(c->f);
+  }
+  /* Listeners still open (the environment goes away without closing them): free their ports. */
+  for (rd_front *f = w->fronts; f; f = f->next) {
+    close(f->fd);
+    if (f->spare_fd >= 0) close(f->spare_fd);
   }
   free(w->queue);
   free(w->ended.items);

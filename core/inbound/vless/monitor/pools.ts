@@ -43,6 +43,16 @@ export class ConnectionCounter {
         relay.tcp(meta, decision, client, remote, opts, head);
       },
       track: (meta, decision, remote) => relay.track(meta, decision, remote),
+      adopt: (meta, decision, conn) => {
+        this.created++;
+        const finish = relay.adopt(meta, decision, conn);
+        let done = false;
+        return (final) => {
+          if (!done) this.ended++;
+          done = true;
+          finish(final);
+        };
+      },
       udp: (meta, onReply, opts) => {
         this.created++;
         const inner = relay.udp(meta, onReply, opts);

@@ -1,0 +1,168 @@
+import net, { type Socket } from 'node:net';
+import type { ConnMeta, RouteDecision } from '../../adapter';
+import { unmapIPv4 } from '../../codec/address';
+import { formatHostPort } from '../../common/net';
+import { DIRECT_CONNECT_TIMEOUT_MS, dialError } from '../../outbound/direct';
+import { createLookupCache, type LookupFn } from '../../route/lookup-cache';
+import { CONN_CONNECTED, FRONT_BAD, FRONT_CLOSED, FRONT_HANDOFF, FRONT_REQUEST, type FrontAddon } from '../../route/splice';
+import { CoreError } from '../../rpc';
+import { blockedByRule, logDialFailure, socksReplyFor } from './dial';
+import { Handshake, runGuarded, type BadHandshakeKind, type MixedEnv } from './handshake';
+import { connectSocks5 } from './socks5-session';
+
+const EMPTY = Buffer.alloc(0);
+
+/** Where the JS inbound picks up a client the native front handed over. */
+export type HandoffStage = 'first' | 'request';
+
+/**
+ * The mixed inbound's SOCKS5 fast path: the native thread accepts, answers the no-auth greeting,
+ * reads a CONNECT and, for destinations routed to the direct outbound, connects and splices; this
+ * side routes each request, tracks the relay (connections list, stats) and logs. Everything else
+ * comes back as a socket for the JS inbound (`serve`): HTTP and unknown first bytes, greetings
+ * without "no auth", other commands, malformed requests, pipelined data, and requests routed to
+ * any other outbound (VLESS, SOCKS), which then dial exactly as on the JS path.
+ */
+export class NativeFront {
+  private front: object | null = null;
+  private bound = 0;
+  private closed: Promise<void> | null = null;
+  private onClosed: (() => void) | null = null;
+  /** Requests delivered and not answered yet, and relays running: closed with the inbound. */
+  private readonly conns = new Set<object>();
+  private readonly lookup: LookupFn;
+
+  /**
+   * `serve` takes a handed-over client (its 'error' listener included); `onClientError` is the
+   * inbound's listener for sockets it does not serve itself.
+   */
+  constructor(
+    private readonly addon: FrontAddon,
+    private readonly env: MixedEnv,
+    private readonly serve: (socket: Socket, first: Buffer, stage: HandoffStage) => void,
+    private readonly onClientError: (this: Socket, err: NodeJS.ErrnoException) => void,
+  ) {
+    const log = env.ctx.log;
+    this.lookup = createLookupCache({
+      onFailure: (host, reason) => {
+        if (log.enabled('debug')) log.debug(`lookup ${host} failed: ${reason}`);
+      },
+    });
+  }
+
+  /** Binds `ip:port` (an IP literal); throws the errno error of bind/listen (code EADDRINUSE, ...). */
+  listen(ip: string, port: number): number {
+    const [front, bound] = this.addon.frontListen(ip, port, 511, this.env.spec.handshakeTimeoutMs, (type, ...args) => this.onEvent(type, args));
+    this.front = front;
+    this.bound = bound;
+    return bound;
+  }
+
+  get port(): number {
+    return this.bound;
+  }
+
+  /** Stops listening and ends every connection the front still holds. */
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      if (this.front === null) return resolve();
+      this.onClosed = resolve;
+      this.addon.frontClose(this.front);
+      for (const conn of this.conns) this.addon.close(conn);
+    });
+    return this.closed;
+  }
+
+  private onEvent(type: number, a: unknown[]): void {
+    if (type === FRONT_REQUEST) this.onRequest(a[0] as object, a[2] as string, a[3] as number, a[4] as string, a[5] as number);
+    else if (type === FRONT_HANDOFF) this.onHandoff(a[0] as number, a[1] as number, a[2] as Buffer);
+    else if (type === FRONT_BAD) this.onBad(a[0] as BadHandshakeKind | null, a[1] as string, a[2] as string, a[3] as number);
+    else if (type === FRONT_CLOSED) this.onClosed?.();
+  }
+
+  private onHandoff(fd: number, stage: number, first: Buffer): void {
+    const socket = new net.Socket({ fd, allowHalfOpen: true, readable: true, writable: true });
+    if (this.closed) socket.destroy();
+    else this.serve(socket, first, stage === 1 ? 'request' : 'first');
+  }
+
+  private onBad(kind: BadHandshakeKind | null, reason: string, address: string, port: number): void {
+    const { ctx, spec } = this.env;
+    if (kind !== null) ctx.stats.badHandshake(ctx.instanceId, kind);
+    if (ctx.log.enabled('debug')) {
+      const why = kind === 'timeout' ? `no complete handshake within ${spec.handshakeTimeoutMs} ms` : reason;
+      ctx.log.debug(`handshake from ${unmapIPv4(address)}:${port} rejected (${kind ?? 'not counted'}): ${why}`);
+    }
+  }
+
+  private onRequest(conn: object, host: string, port: number, address: string, peerPort: number): void {
+    const { ctx } = this.env;
+    const meta: ConnMeta = {
+      id: ctx.nextConnId(), instanceId: ctx.instanceId, inbound: 'socks5', network: 'tcp',
+      source: { address: unmapIPv4(address), port: peerPort }, destination: { host, port }, user: null,
+    };
+    this.conns.add(conn);
+    ctx.router.route(meta).then(
+      (decision) => this.dispatch(conn, meta, decision),
+      (err: unknown) => this.refuse(conn, meta, err),
+    ).catch((err: unknown) => {
+      ctx.log.error(`unexpected failure serving socks5 ${meta.id}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      this.addon.close(conn);
+    });
+  }
+
+  private async dispatch(conn: object, meta: ConnMeta, decision: RouteDecision): Promise<void> {
+    if (!this.conns.has(conn)) return;
+    const { outbound } = decision;
+    if (outbound.type === 'block') {
+      const dest = formatHostPort(meta.destination.host, meta.destination.port);
+      return this.refuse(conn, meta, blockedByRule(new CoreError('E_ROUTE_BLOCKED', `${dest} blocked`), meta, decision));
+    }
+    if (outbound.type !== 'direct') return this.release(conn, meta, decision);
+    const { host, port } = meta.destination;
+    const ip = net.isIP(host) !== 0 ? host : (await this.lookup(host))[0];
+    if (!this.conns.has(conn)) return;
+    if (ip === undefined) return this.refuse(conn, meta, new CoreError('E_DIAL_DNS', `connect ${formatHostPort(host, port)} name not resolved`));
+    let finish: ((final: [number, number]) => void) | null = null;
+    this.addon.frontConnect(conn, ip, port, DIRECT_CONNECT_TIMEOUT_MS, this.env.spec.idleTimeoutMs, (type, err) => {
+      const { ctx } = this.env;
+      if (type === CONN_CONNECTED) {
+        if (ctx.log.enabled('debug')) ctx.log.debug(`socks5 ${meta.id} ${formatHostPort(host, port)} via ${outbound.tag} (${decision.rule})`);
+        finish = ctx.relay.adopt(meta, decision, { sample: () => this.addon.sample(conn), close: () => this.addon.close(conn) });
+        return;
+      }
+      this.conns.delete(conn);
+      if (finish === null) {
+        if (err) logDialFailure(ctx, meta, dialError(err, host, port));
+        return;
+      }
+      const final = this.addon.sample(conn);
+      finish(final);
+      if (ctx.log.enabled('debug')) ctx.log.debug(`tcp ${meta.id} closed (${err ? `native relay: ${err.message}` : 'done'}), up ${final[0]} down ${final[1]}`);
+    });
+  }
+
+  /** Answers with the failure's SOCKS5 reply code (not allowed for a block) and logs it. */
+  private refuse(conn: object, meta: ConnMeta, err: unknown): void {
+    if (!this.conns.delete(conn)) return;
+    logDialFailure(this.env.ctx, meta, err);
+    this.addon.frontReject(conn, socksReplyFor(err));
+  }
+
+  /** Another outbound: the JS inbound dials it with this decision, on the client's socket. */
+  private release(conn: object, meta: ConnMeta, decision: RouteDecision): void {
+    this.addon.frontRelease(conn, (fd) => {
+      this.conns.delete(conn);
+      const socket = new net.Socket({ fd, allowHalfOpen: true, readable: true, writable: true });
+      const remoteAddress = socket.remoteAddress;
+      if (this.closed || remoteAddress === undefined) {
+        socket.destroy();
+        return;
+      }
+      socket.on('error', this.onClientError);
+      const hs = new Handshake(socket, this.env, remoteAddress);
+      hs.complete();
+      runGuarded(this.env, socket, connectSocks5(hs, meta.destination, null, EMPTY, { meta, decision }));
+    });
+  }
+}

@@ -1,0 +1,345 @@
+/*
+ * N-API glue of native fronts:
+ *   frontListen(ip, port, backlog, handshakeMs, onEvent) -> [front, boundPort]
+ *     onEvent(0, conn, atyp, host, port, peerAddress, peerPort)  a CONNECT to route
+ *     onEvent(1, fd, stage, bytes, peerAddress, peerPort)        the JS inbound takes over
+ *     onEvent(2, kind | null, reason, peerAddress, peerPort)      a handshake ended badly
+ *     onEvent(3)                                                 the listener is closed
+ *   frontClose(front)
+ *   frontConnect(conn, ip, port, connectMs, idleMs, onConn)   onConn(1) connected, onConn(2, err?) ended
+ *   frontReject(conn, rep)                                    SOCKS5 failure reply, then close
+ *   frontRelease(conn, onFd)                                  onFd(fd): the client is JS's now
+ * sample(conn) and close(conn) are the splice relay's own.
+ */
+#define _GNU_SOURCE
+#include "addon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static napi_value str(napi_env env, const char *s) {
+  napi_value v;
+  if (s == NULL) napi_get_null(env, &v);
+  else napi_create_string_latin1(env, s, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+static napi_value num(napi_env env, double d) {
+  napi_value v;
+  napi_create_double(env, d, &v);
+  return v;
+}
+
+static void peer_values(napi_env env, const struct sockaddr_storage *ss, napi_value out[2]) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  int port = 0;
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+    inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+    port = ntohs(a->sin_port);
+  } else if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+    inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+    port = ntohs(a->sin6_port);
+  }
+  out[0] = str(env, buf);
+  out[1] = num(env, port);
+}
+
+static void finalize_conn(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  rd_relay_unref(data);
+}
+
+void rd_front_call_js(napi_env env, rd_env *e, rd_msg *m) {
+  rd_relay *r = m->r;
+  rd_front *f = m->f;
+  napi_value argv[7];
+  switch (m->type) {
+    case RD_MSG_END:
+      r->js_ended = 1;
+      if (r->js_on_end != NULL) {
+        rd_env_release(env, e);
+        argv[0] = num(env, 2);
+        argv[1] = rd_end_error(env, r);
+        /* A release overtaken by a close: the onFd callback is dropped uncalled. */
+        rd_call_ref(env, &r->js_on_end, 1, r->js_releasing ? 0 : 2, argv);
+      }
+      return;
+    case RD_MSG_CONNECTED:
+      argv[0] = num(env, 1);
+      rd_call_ref(env, &r->js_on_end, 0, 1, argv);
+      return;
+    case RD_MSG_RELEASED:
+      r->js_ended = 1;
+      if (r->js_on_end != NULL) {
+        rd_env_release(env, e);
+        argv[0] = num(env, m->fd);
+        m->fd = -1;
+        rd_call_ref(env, &r->js_on_end, 1, 1, argv);
+      }
+      return;
+    case RD_MSG_REQUEST: {
+      char host[INET6_ADDRSTRLEN + 256];
+      rd_hs *hs = r->hs;
+      if (hs->atyp == 1) inet_ntop(AF_INET, hs->host, host, sizeof host);
+      else if (hs->atyp == 4) inet_ntop(AF_INET6, hs->host, host, sizeof host);
+      else memcpy(host, hs->host, strlen(hs->host) + 1);
+      if (f->js_on_event == NULL || napi_create_external(env, r, finalize_conn, NULL, &argv[1]) != napi_ok) {
+        rd_worker_close(e->worker, r);
+        return;
+      }
+      m->r = NULL; /* the message's reference is the handle's now */
+      argv[0] = num(env, 0);
+      argv[2] = num(env, hs->atyp);
+      argv[3] = str(env, host);
+      argv[4] = num(env, hs->port);
+      peer_values(env, &hs->peer, &argv[5]);
+      rd_call_ref(env, &f->js_on_event, 0, 7, argv);
+      return;
+    }
+    case RD_MSG_HANDOFF: {
+      if (f->js_on_event == NULL) return; /* closed: call_js closes m->fd */
+      void *data;
+      argv[0] = num(env, 1);
+      argv[1] = num(env, m->fd);
+      argv[2] = num(env, m->stage);
+      if (napi_create_buffer_copy(env, m->len, m->bytes, &data, &argv[3]) != napi_ok) return;
+      m->fd = -1;
+      peer_values(env, &m->peer, &argv[4]);
+      rd_call_ref(env, &f->js_on_event, 0, 6, argv);
+      return;
+    }
+    case RD_MSG_BAD:
+      argv[0] = num(env, 2);
+      argv[1] = str(env, m->kind);
+      argv[2] = str(env, m->reason);
+      peer_values(env, &m->peer, &argv[3]);
+      rd_call_ref(env, &f->js_on_event, 0, 5, argv);
+      return;
+    case RD_MSG_FRONT_CLOSED:
+      if (f->js_on_event != NULL) {
+        rd_env_release(env, e);
+        argv[0] = num(env, 3);
+        rd_call_ref(env, &f->js_on_event, 1, 1, argv);
+      }
+      return;
+  }
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, rd_env **e) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)e) != napi_ok || argc < want) return 0;
+  return 1;
+}
+
+static int get_string(napi_env env, napi_value v, char *buf, size_t cap) {
+  size_t len;
+  return napi_get_value_string_utf8(env, v, buf, cap, &len) == napi_ok && len < cap - 1;
+}
+
+static int is_function(napi_env env, napi_value v) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) == napi_ok && t == napi_function;
+}
+
+static void finalize_front(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  rd_front_unref(data);
+}
+
+static napi_value front_listen(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  rd_env *e;
+  char ip[INET6_ADDRSTRLEN + 1];
+  int32_t port, backlog;
+  double hs_ms;
+  if (!get_args(env, info, 5, argv, &e) || !get_string(env, argv[0], ip, sizeof ip) ||
+      napi_get_value_int32(env, argv[1], &port) != napi_ok || napi_get_value_int32(env, argv[2], &backlog) != napi_ok ||
+      napi_get_value_double(env, argv[3], &hs_ms) != napi_ok || !is_function(env, argv[4]) || port < 0 || port > 65535) {
+    napi_throw_type_error(env, NULL, "frontListen(ip, port, backlog, handshakeMs, onEvent)");
+    return NULL;
+  }
+  if (!rd_env_worker(env, e)) return NULL;
+  int bound;
+  int fd = rd_front_listen(ip, port, backlog, &bound);
+  if (fd < 0) {
+    napi_value err = rd_errno_error(env, rd_errno_code(errno), rd_errno_code(errno));
+    napi_set_named_property(env, err, "syscall", str(env, "listen"));
+    napi_throw(env, err);
+    return NULL;
+  }
+  rd_front *f = calloc(1, sizeof *f);
+  if (!f) {
+    close(fd);
+    napi_throw(env, rd_errno_error(env, "ENOMEM", "out of memory"));
+    return NULL;
+  }
+  atomic_init(&f->refs, 1);
+  f->ep.relay = NULL;
+  f->ep.side = RD_SIDE_LISTENER;
+  f->fd = fd;
+  f->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  f->handshake_ms = hs_ms > 0 && hs_ms < 1e9 ? (int64_t)hs_ms : 10000;
+  napi_value handle, out;
+  napi_ref on_event;
+  if (napi_create_external(env, f, finalize_front, NULL, &handle) != napi_ok ||
+      napi_create_reference(env, argv[4], 1, &on_event) != napi_ok) {
+    rd_front_unref(f);
+    napi_throw_error(env, "E_NATIVE", "cannot create the front handle");
+    return NULL;
+  }
+  f->js_on_event = on_event;
+  if (rd_worker_front(e->worker, CMD_FRONT_ADD, NULL, f, 0) < 0) {
+    f->js_on_event = NULL;
+    napi_delete_reference(env, on_event);
+    rd_front_unref(f);
+    napi_throw(env, rd_errno_error(env, "ENOMEM", "cannot queue the listener"));
+    return NULL;
+  }
+  /* The creator's reference is the JS handle's (finalize_front). */
+  rd_env_hold(env, e);
+  CHECK(env, napi_create_array_with_length(env, 2, &out));
+  CHECK(env, napi_set_element(env, out, 0, handle));
+  CHECK(env, napi_set_element(env, out, 1, num(env, bound)));
+  return out;
+}
+
+static void *external_arg(napi_env env, napi_value v) {
+  void *data = NULL;
+  return napi_get_value_external(env, v, &data) == napi_ok ? data : NULL;
+}
+
+static napi_value front_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  rd_env *e;
+  rd_front *f;
+  if (!get_args(env, info, 1, argv, &e) || (f = external_arg(env, argv[0])) == NULL || f->ep.side != RD_SIDE_LISTENER) {
+    napi_throw_type_error(env, NULL, "frontClose(front)");
+    return NULL;
+  }
+  if (f->js_on_event != NULL && rd_worker_front(e->worker, CMD_FRONT_CLOSE, NULL, f, 0) < 0) {
+    napi_throw(env, rd_errno_error(env, "ENOMEM", "cannot queue the close request"));
+  }
+  return NULL;
+}
+
+/* A front connection JS may still act on (a REQUEST delivered, nothing asked of it yet). */
+static rd_relay *pending_conn(napi_env env, napi_value v, const char *usage) {
+  rd_relay *r = external_arg(env, v);
+  if (r == NULL || r->front == NULL || r->ep[0].relay != r) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  if (r->js_on_end != NULL || r->js_ended) {
+    napi_throw(env, rd_errno_error(env, "ERR_INVALID_STATE", "the connection was already answered or has ended"));
+    return NULL;
+  }
+  return r;
+}
+
+static napi_value front_connect(napi_env env, napi_callback_info info) {
+  static const char *usage = "frontConnect(conn, ip, port, connectMs, idleMs, onConn)";
+  napi_value argv[6];
+  rd_env *e;
+  char ip[INET6_ADDRSTRLEN + 1];
+  int32_t port;
+  double connect_ms, idle_ms;
+  if (!get_args(env, info, 6, argv, &e)) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  rd_relay *r = pending_conn(env, argv[0], usage);
+  if (r == NULL) return NULL;
+  rd_hs *hs = r->hs;
+  struct sockaddr_in *a4 = (struct sockaddr_in *)&hs->dst;
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&hs->dst;
+  if (!get_string(env, argv[1], ip, sizeof ip) || napi_get_value_int32(env, argv[2], &port) != napi_ok || port < 1 || port > 65535 ||
+      napi_get_value_double(env, argv[3], &connect_ms) != napi_ok || napi_get_value_double(env, argv[4], &idle_ms) != napi_ok ||
+      !is_function(env, argv[5])) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  memset(&hs->dst, 0, sizeof hs->dst);
+  if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    hs->dstlen = sizeof *a4;
+  } else if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    hs->dstlen = sizeof *a6;
+  } else {
+    napi_throw_type_error(env, NULL, "frontConnect: not an IP address");
+    return NULL;
+  }
+  hs->connect_ms = connect_ms > 0 && connect_ms < 1e9 ? (int64_t)connect_ms : 10000;
+  r->idle_ms = idle_ms > 0 && idle_ms < 1e12 ? (int64_t)idle_ms : 0;
+  napi_ref cb;
+  CHECK(env, napi_create_reference(env, argv[5], 1, &cb));
+  r->js_on_end = cb;
+  if (rd_worker_front(e->worker, CMD_CONNECT, r, NULL, 0) < 0) {
+    r->js_on_end = NULL;
+    napi_delete_reference(env, cb);
+    napi_throw(env, rd_errno_error(env, "ENOMEM", "cannot queue the connect"));
+    return NULL;
+  }
+  rd_env_hold(env, e);
+  return NULL;
+}
+
+static napi_value front_reject(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  rd_env *e;
+  int32_t rep;
+  if (!get_args(env, info, 2, argv, &e) || napi_get_value_int32(env, argv[1], &rep) != napi_ok || rep < 1 || rep > 255) {
+    napi_throw_type_error(env, NULL, "frontReject(conn, rep)");
+    return NULL;
+  }
+  rd_relay *r = pending_conn(env, argv[0], "frontReject(conn, rep)");
+  if (r != NULL && rd_worker_front(e->worker, CMD_REJECT, r, NULL, rep) < 0) {
+    napi_throw(env, rd_errno_error(env, "ENOMEM", "cannot queue the reply"));
+  }
+  return NULL;
+}
+
+static napi_value front_release(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  rd_env *e;
+  if (!get_args(env, info, 2, argv, &e) || !is_function(env, argv[1])) {
+    napi_throw_type_error(env, NULL, "frontRelease(conn, onFd)");
+    return NULL;
+  }
+  rd_relay *r = pending_conn(env, argv[0], "frontRelease(conn, onFd)");
+  if (r == NULL) return NULL;
+  napi_ref cb;
+  CHECK(env, napi_create_reference(env, argv[1], 1, &cb));
+  r->js_on_end = cb;
+  r->js_releasing = 1;
+  if (rd_worker_front(e->worker, CMD_RELEASE, r, NULL, 0) < 0) {
+    r->js_on_end = NULL;
+    napi_delete_reference(env, cb);
+    napi_throw(env, rd_errno_error(env, "ENOMEM", "cannot queue the release"));
+    return NULL;
+  }
+  rd_env_hold(env, e);
+  return NULL;
+}
+
+napi_status rd_front_define(napi_env env, napi_value exports, rd_env *e) {
+  napi_property_descriptor props[] = {
+    { "frontListen", NULL, front_listen, NULL, NULL, NULL, napi_enumerable, e },
+    { "frontClose", NULL, front_close, NULL, NULL, NULL, napi_enumerable, e },
+    { "frontConnect", NULL, front_connect, NULL, NULL, NULL, napi_enumerable, e },
+    { "frontReject", NULL, front_reject, NULL, NULL, NULL, napi_enumerable, e },
+    { "frontRelease", NULL, front_release, NULL, NULL, NULL, napi_enumerable, e },
+  };
+  return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+}

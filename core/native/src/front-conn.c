@@ -1,0 +1,326 @@
+/*
+ * The worker's side of native fronts: accept, the SOCKS5 no-auth greeting and CONNECT request,
+ * the connect JS asked for, the reply, and the switch to a spliced relay. Anything off that path
+ * goes to JS (RD_MSG_HANDOFF) with the bytes read so far.
+ */
+#define _GNU_SOURCE
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define ACCEPTS_PER_TURN 64
+
+static void set_nodelay(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static int watch(rd_worker *w, int op, int fd, rd_endpoint *ep, uint32_t events) {
+  struct epoll_event ev = { .events = events, .data.ptr = ep };
+  return epoll_ctl(w->epfd, op, fd, &ev);
+}
+
+/* Closes the listener and the handshakes in progress; drops the reference CMD_FRONT_ADD left. */
+static void stop_listening(rd_worker *w, rd_front *f) {
+  if (f->closed) return;
+  f->closed = 1;
+  epoll_ctl(w->epfd, EPOLL_CTL_DEL, f->fd, NULL);
+  close(f->fd);
+  f->fd = -1;
+  if (f->spare_fd >= 0) close(f->spare_fd);
+  f->spare_fd = -1;
+  if (f->prev) f->prev->next = f->next;
+  else w->fronts = f->next;
+  if (f->next) f->next->prev = f->prev;
+  /* Connections JS already holds are JS's to close. */
+  rd_relay *nx;
+  for (rd_relay *r = w->hs_list; r; r = nx) {
+    nx = r->hs_next;
+    if (r->front == f && r->phase == RD_PHASE_HANDSHAKE) rd_w_drop(w, r);
+  }
+  rd_front_unref(f);
+}
+
+void rd_front_added(rd_worker *w, rd_front *f, int64_t now) {
+  (void)now;
+  f->prev = NULL;
+  f->next = w->fronts;
+  if (w->fronts) w->fronts->prev = f;
+  w->fronts = f;
+  /* Level-triggered: a backlog left by ACCEPTS_PER_TURN is taken on the next turn. */
+  if (watch(w, EPOLL_CTL_ADD, f->fd, &f->ep, EPOLLIN) < 0) stop_listening(w, f);
+}
+
+/* Posts RD_MSG_BAD for a handshake that ended, then drops the connection. */
+static void bad(rd_worker *w, rd_relay *r, const char *kind, const char *reason) {
+  rd_msg *m = rd_msg_new(RD_MSG_BAD, NULL, r->front);
+  if (m) {
+    m->kind = kind;
+    m->reason = reason;
+    m->peer = r->hs->peer;
+    rd_w_post(w, m);
+  }
+  rd_w_drop(w, r);
+}
+
+/* Gives the client's descriptor and what it sent to JS; `stage` says where JS picks up. */
+static void handoff(rd_worker *w, rd_relay *r) {
+  rd_msg *m = rd_msg_new(RD_MSG_HANDOFF, NULL, r->front);
+  if (!m) {
+    rd_w_drop(w, r);
+    return;
+  }
+  epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[0], NULL);
+  m->fd = r->fd[0];
+  r->fd[0] = -1;
+  m->stage = r->hs->stage;
+  m->len = r->hs->len;
+  memcpy(m->bytes, r->hs->buf, r->hs->len);
+  m->peer = r->hs->peer;
+  rd_w_post(w, m);
+  rd_w_drop(w, r);
+}
+
+static const char *stage_kind(const rd_relay *r) {
+  if (r->hs->stage == 1) return "socks5-request";
+  return r->hs->len > 0 ? "socks5-greeting" : NULL;
+}
+
+/* Parses what arrived; returns 1 when the connection left the handshake (request, handoff, drop). */
+static int parse(rd_worker *w, rd_relay *r) {
+  rd_hs *hs = r->hs;
+  const uint8_t *b = hs->buf;
+  if (hs->stage == 0) {
+    if (hs->len < 2) return hs->len >= 1 && b[0] != 5 ? (handoff(w, r), 1) : 0;
+    if (b[0] != 5 || b[1] == 0) return handoff(w, r), 1;
+    size_t end = 2 + (size_t)b[1];
+    if (hs->len < end) return 0;
+    if (memchr(b + 2, 0x00, b[1]) == NULL) return handoff(w, r), 1; /* no "no auth": JS decides */
+    static const uint8_t no_auth[2] = { 5, 0 };
+    if (write(r->fd[0], no_auth, 2) != 2) return bad(w, r, "socks5-greeting", "cannot answer the greeting"), 1;
+    memmove(hs->buf, b + end, hs->len - end);
+    hs->len -= end;
+    hs->stage = 1;
+  }
+  if (hs->len < 5) return 0;
+  /* CONNECT with a valid address only; BIND, UDP ASSOCIATE and every error are JS's to answer. */
+  if (b[0] != 5 || b[1] != 1 || b[2] != 0) return handoff(w, r), 1;
+  size_t need;
+  switch (b[3]) {
+    case 1: need = 10; break;
+    case 4: need = 22; break;
+    case 3: need = b[4] == 0 ? 0 : 7 + (size_t)b[4]; break;
+    default: need = 0;
+  }
+  if (need == 0 || hs->len > need) return handoff(w, r), 1; /* bad ATYP, empty name, pipelined data */
+  if (hs->len < need) return 0;
+  hs->atyp = b[3];
+  if (b[3] == 3) {
+    /* Printable ASCII only, as the JS codec demands; it explains the refusal. */
+    for (size_t i = 0; i < b[4]; i++) {
+      if (b[5 + i] < 0x21 || b[5 + i] > 0x7e) return handoff(w, r), 1;
+    }
+    memcpy(hs->host, b + 5, b[4]);
+    hs->host[b[4]] = 0;
+  } else {
+    memcpy(hs->host, b + 4, b[3] == 1 ? 4 : 16); /* raw address bytes; JS formats them */
+  }
+  hs->port = (uint16_t)(b[need - 2] << 8 | b[need - 1]);
+  r->phase = RD_PHASE_WAIT;
+  r->deadline_ms = 0; /* JS routes and dials under its own timeouts now */
+  rd_msg *m = rd_msg_new(RD_MSG_REQUEST, r, r->front);
+  if (!m) return rd_w_drop(w, r), 1;
+  rd_relay_ref(r);
+  rd_w_post(w, m);
+  return 1;
+}
+
+static void on_readable(rd_worker *w, rd_relay *r) {
+  rd_hs *hs = r->hs;
+  for (;;) {
+    if (hs->len == sizeof hs->buf) return handoff(w, r);
+    ssize_t n = read(r->fd[0], hs->buf + hs->len, sizeof hs->buf - hs->len);
+    if (n > 0) {
+      hs->len += (size_t)n;
+      if (parse(w, r)) return;
+    } else if (n == 0) {
+      return bad(w, r, stage_kind(r), "client closed during the handshake");
+    } else if (errno == EAGAIN) {
+      return;
+    } else if (errno != EINTR) {
+      return bad(w, r, stage_kind(r), "client closed during the handshake");
+    }
+  }
+}
+
+void rd_front_accept(rd_worker *w, rd_front *f, int64_t now) {
+  for (int i = 0; i < ACCEPTS_PER_TURN && !f->closed; i++) {
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    int fd = accept4(f->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if ((errno == EMFILE || errno == ENFILE) && f->spare_fd >= 0) {
+        /* Out of descriptors: take the client with the spare and close it, rather than spin. */
+        close(f->spare_fd);
+        int c = accept(f->fd, NULL, NULL);
+        if (c >= 0) close(c);
+        f->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      }
+      return;
+    }
+    rd_relay *r = rd_relay_new(0);
+    rd_hs *hs = r ? calloc(1, sizeof *hs) : NULL;
+    if (!hs) {
+      free(r);
+      close(fd);
+      continue;
+    }
+    set_nodelay(fd);
+    r->fd[0] = fd;
+    r->hs = hs;
+    hs->peer = peer;
+    r->phase = RD_PHASE_HANDSHAKE;
+    r->front = f;
+    rd_front_ref(f);
+    r->deadline_ms = now + f->handshake_ms;
+    rd_w_insert(w, r);
+    rd_w_deadline(w, r->deadline_ms);
+    if (watch(w, EPOLL_CTL_ADD, fd, &r->ep[0], EPOLLIN | EPOLLRDHUP | EPOLLET) < 0) {
+      rd_w_drop(w, r);
+      continue;
+    }
+    on_readable(w, r);
+  }
+}
+
+static void write_all_or_end(rd_worker *w, rd_relay *r, const uint8_t *reply, size_t len, int err) {
+  ssize_t n = write(r->fd[0], reply, len);
+  (void)n; /* a fresh socket takes ten bytes; if the client is gone the END says why anyway */
+  r->end_errno = err;
+  r->end_side = 1;
+  r->end_op = RD_OP_CONNECT;
+  rd_w_end_relay(w, r, RD_END_ERROR);
+}
+
+static void connect_failed(rd_worker *w, rd_relay *r, int err) {
+  uint8_t reply[10];
+  rd_socks_fail_reply(reply, rd_socks_rep_for_errno(err));
+  write_all_or_end(w, r, reply, sizeof reply, err);
+}
+
+static void connected(rd_worker *w, rd_relay *r, int64_t now) {
+  struct sockaddr_storage local;
+  socklen_t llen = sizeof local;
+  uint8_t reply[22] = { 5, 0, 0, 1 };
+  size_t len = 10;
+  if (getsockname(r->fd[1], (struct sockaddr *)&local, &llen) == 0 && local.ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&local;
+    reply[3] = 4;
+    memcpy(reply + 4, &a->sin6_addr, 16);
+    memcpy(reply + 20, &a->sin6_port, 2);
+    len = 22;
+  } else if (local.ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)&local;
+    memcpy(reply + 4, &a->sin_addr, 4);
+    memcpy(reply + 8, &a->sin_port, 2);
+  }
+  if (rd_relay_open_pipes(r) < 0) return connect_failed(w, r, errno);
+  if (write(r->fd[0], reply, len) != (ssize_t)len) {
+    r->end_errno = errno ? errno : EPIPE;
+    r->end_side = 0;
+    r->end_op = RD_OP_WRITE;
+    return rd_w_end_relay(w, r, RD_END_ERROR);
+  }
+  rd_msg *m = rd_msg_new(RD_MSG_CONNECTED, r, NULL);
+  if (m) {
+    rd_relay_ref(r);
+    rd_w_post(w, m);
+  }
+  rd_w_start_relay(w, r, now);
+}
+
+static void check_connect(rd_worker *w, rd_relay *r, int64_t now) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(r->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+  if (err == 0) connected(w, r, now);
+  else connect_failed(w, r, err);
+}
+
+void rd_front_connect(rd_worker *w, rd_relay *r, int64_t now) {
+  if (r->done || r->phase != RD_PHASE_WAIT) return;
+  rd_hs *hs = r->hs;
+  int fd = socket(hs->dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return connect_failed(w, r, errno);
+  set_nodelay(fd);
+  r->fd[1] = fd;
+  r->phase = RD_PHASE_CONNECTING;
+  r->deadline_ms = now + hs->connect_ms;
+  rd_w_deadline(w, r->deadline_ms);
+  int rc = connect(fd, (struct sockaddr *)&hs->dst, hs->dstlen);
+  if (rc < 0 && errno != EINPROGRESS) return connect_failed(w, r, errno);
+  if (watch(w, EPOLL_CTL_ADD, fd, &r->ep[1], EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) return connect_failed(w, r, errno);
+  if (rc == 0) connected(w, r, now);
+}
+
+void rd_front_reject(rd_worker *w, rd_relay *r, int rep) {
+  if (r->done || r->phase != RD_PHASE_WAIT) return;
+  uint8_t reply[10];
+  rd_socks_fail_reply(reply, rep);
+  ssize_t n = write(r->fd[0], reply, sizeof reply);
+  (void)n;
+  rd_w_end_relay(w, r, RD_END_CLOSED);
+}
+
+void rd_front_release(rd_worker *w, rd_relay *r) {
+  if (r->done || r->phase != RD_PHASE_WAIT) return;
+  rd_msg *m = rd_msg_new(RD_MSG_RELEASED, r, NULL);
+  if (!m) return rd_w_end_relay(w, r, RD_END_CLOSED);
+  epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[0], NULL);
+  m->fd = r->fd[0];
+  r->fd[0] = -1;
+  rd_relay_ref(r);
+  rd_w_post(w, m);
+  rd_w_drop(w, r);
+}
+
+void rd_front_conn_event(rd_worker *w, rd_relay *r, int side, uint32_t ev, int64_t now) {
+  if (r->phase == RD_PHASE_HANDSHAKE) {
+    if (side == 0) on_readable(w, r);
+  } else if (r->phase == RD_PHASE_CONNECTING) {
+    if (side == 1 && (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) check_connect(w, r, now);
+  }
+  /* WAIT: bytes and a FIN the client sends now wait in the kernel for the relay. */
+}
+
+void rd_front_close(rd_worker *w, rd_front *f) {
+  stop_listening(w, f);
+  rd_msg *m = rd_msg_new(RD_MSG_FRONT_CLOSED, NULL, f);
+  if (m) rd_w_post(w, m);
+  else rd_front_unref(f);
+}
+
+void rd_front_sweep(rd_worker *w, int64_t now) {
+  int64_t next = INT64_MAX;
+  rd_relay *nx;
+  for (rd_relay *r = w->hs_list; r; r = nx) {
+    nx = r->hs_next;
+    if (r->deadline_ms == 0) continue;
+    if (r->deadline_ms > now) {
+      if (r->deadline_ms < next) next = r->deadline_ms;
+    } else if (r->phase == RD_PHASE_HANDSHAKE) {
+      bad(w, r, "timeout", "handshake timeout");
+    } else if (r->phase == RD_PHASE_CONNECTING) {
+      connect_failed(w, r, ETIMEDOUT);
+    }
+  }
+  w->next_deadline = next;
+}

@@ -1,0 +1,56 @@
+/* The worker's internals shared by worker.c (the loop, splice relays) and front-conn.c (front connections). */
+#ifndef RELAYDESK_WORKER_H
+#define RELAYDESK_WORKER_H
+
+#include "front.h"
+
+#include <pthread.h>
+
+enum { CMD_ADD, CMD_CLOSE, CMD_FRONT_ADD, CMD_FRONT_CLOSE, CMD_CONNECT, CMD_REJECT, CMD_RELEASE };
+
+typedef struct { int op; rd_relay *r; rd_front *f; int arg; } rd_cmd;
+
+typedef struct { rd_relay **items; size_t len, cap; } rd_vec;
+
+struct rd_worker {
+  int epfd, evfd;
+  pthread_t thread;
+  rd_post_msg_fn post;
+  void *ctx;
+  /* Shared with the JS thread, under mu. */
+  pthread_mutex_t mu;
+  rd_cmd *queue;
+  size_t qlen, qcap;
+  int stop;
+  /* Worker thread only. */
+  rd_relay *list;
+  rd_relay *ready;
+  rd_vec ended; /* list references dropped after the batch: later events may still name them */
+  int64_t next_sweep;
+  rd_relay *hs_list;     /* front connections not relaying yet (handshake, wait, connecting) */
+  int64_t next_deadline; /* earliest deadline among them */
+  rd_front *fronts;      /* open listeners */
+};
+
+/* Worker thread helpers (worker.c). */
+void rd_w_post(rd_worker *w, rd_msg *m);
+void rd_w_end_relay(rd_worker *w, rd_relay *r, int kind);
+/* Ends a front connection without an END message (the caller posts its own, or none). */
+void rd_w_drop(rd_worker *w, rd_relay *r);
+void rd_w_insert(rd_worker *w, rd_relay *r);
+/* A front connection becomes a relay: idle timer armed, both sockets watched, first pump. */
+void rd_w_start_relay(rd_worker *w, rd_relay *r, int64_t now);
+void rd_w_hs_remove(rd_worker *w, rd_relay *r);
+void rd_w_deadline(rd_worker *w, int64_t at);
+
+/* front-conn.c: the worker's side of fronts. */
+void rd_front_added(rd_worker *w, rd_front *f, int64_t now);
+void rd_front_accept(rd_worker *w, rd_front *f, int64_t now);
+void rd_front_conn_event(rd_worker *w, rd_relay *r, int side, uint32_t ev, int64_t now);
+void rd_front_connect(rd_worker *w, rd_relay *r, int64_t now);
+void rd_front_reject(rd_worker *w, rd_relay *r, int rep);
+void rd_front_release(rd_worker *w, rd_relay *r);
+void rd_front_close(rd_worker *w, rd_front *f);
+void rd_front_sweep(rd_worker *w, int64_t now);
+
+#endif
