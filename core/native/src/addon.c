@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 const char *rd_errno_code(int err) {
@@ -214,7 +215,20 @@ static void finalize_tsfn(napi_env env, void *data, void *hint) {
   free(data);
 }
 
+/*
+ * Every native relay holds two sockets and two pipes: raise the soft descriptor limit to the hard
+ * one, as Go's runtime does, so a 1024 soft limit does not cap the proxy at ~170 connections.
+ */
+static void raise_fd_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 NAPI_MODULE_INIT() {
+  raise_fd_limit();
   rd_env *e = calloc(1, sizeof *e);
   if (e == NULL) {
     napi_throw_error(env, "ENOMEM", "relaydesk_splice: out of memory");
