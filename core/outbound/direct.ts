@@ -7,7 +7,7 @@ import { DeadlineQueue, type Deadlined } from '../route/deadline-queue';
 import { CoreError, type ErrorCode } from '../rpc';
 import { createDirectUdpConn } from './direct-udp';
 
-/** The direct outbound's connect timeout (also the native front's, which dials direct itself). */
+/** The direct outbound's default connect timeout. */
 export const DIRECT_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface DirectOutboundOptions {
@@ -17,17 +17,30 @@ export interface DirectOutboundOptions {
   log?: Logger;
 }
 
+/** The direct outbound, with what the native SOCKS5 front needs to dial for it. */
+export interface DirectOutbound extends Outbound, CancellableDialer {
+  readonly type: 'direct';
+  readonly connectTimeoutMs: number;
+}
+
+/** Whether `o` is a direct outbound made by createDirectOutbound. */
+export function isDirectOutbound(o: Outbound): o is DirectOutbound {
+  return o.type === 'direct' && typeof (o as Partial<DirectOutbound>).connectTimeoutMs === 'number';
+}
+
 /**
  * The "direct" outbound: plain TCP/UDP from this machine. dialTcp resolves with a connected
  * socket that is allowHalfOpen, noDelay and paused (call resume() to read); it already has an
  * 'error' listener so a reset before the caller wires it up cannot crash the process.
  */
-export function createDirectOutbound(opts: DirectOutboundOptions = {}): Outbound & CancellableDialer {
-  const timeouts = new DeadlineQueue(opts.connectTimeoutMs ?? DIRECT_CONNECT_TIMEOUT_MS);
+export function createDirectOutbound(opts: DirectOutboundOptions = {}): DirectOutbound {
+  const connectTimeoutMs = opts.connectTimeoutMs ?? DIRECT_CONNECT_TIMEOUT_MS;
+  const timeouts = new DeadlineQueue(connectTimeoutMs);
   const log = opts.log;
   return {
     tag: 'direct',
     type: 'direct',
+    connectTimeoutMs,
     dialTcp: (meta, signal) => new PendingDial(meta.destination.host, meta.destination.port, signal, timeouts, log).promise,
     dialTcpCancellable: (meta: ConnMeta): PendingTcpDial => new PendingDial(meta.destination.host, meta.destination.port, undefined, timeouts, log),
     openUdp: async (meta: ConnMeta) => createDirectUdpConn(meta, log),

@@ -10,6 +10,8 @@ export interface RouterOptions {
   /** The outbound registered under a tag, if any. */
   outbound: (tag: string) => Outbound | undefined;
   log: Logger;
+  /** Resolves domains for ip_cidr rules. @default dns.lookup through a 30 s cache */
+  lookup?: LookupFn;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface RouterOptions {
 export function createRouter(opts: RouterOptions): Router {
   const compiled = new WeakMap<RouteSettings, CompiledRule[]>();
   const warned = new WeakMap<RouteSettings, Set<string>>();
-  const lookup: LookupFn = createLookupCache({
+  const lookup: LookupFn = opts.lookup ?? createLookupCache({
     onFailure: (host, reason) => {
       if (opts.log.enabled('debug')) opts.log.debug(`lookup ${host} for ip_cidr rules failed: ${reason}`);
     },

@@ -11,6 +11,7 @@ import { LogBus } from '../log/logger';
 import { createBlockOutbound } from '../outbound/block';
 import { createDirectOutbound } from '../outbound/direct';
 import { createRelay, createRouter, type EngineRelay } from '../route';
+import type { LookupFn } from '../route/lookup-cache';
 import { MixedSpec, RouteSettings, parseHostPort } from '../rpc';
 import { StatsRecorder } from './route-stats-recorder';
 
@@ -31,9 +32,11 @@ export interface MixedRig {
 
 /**
  * `route` is RouteSettings input (default: rule mode, no LAN bypass, everything else direct);
- * `extra` adds outbounds by tag next to "direct" and "block".
+ * `extra` adds outbounds by tag next to "direct" and "block"; `lookup` replaces the router's resolver.
  */
-export async function startMixed(spec: Partial<MixedSpec> = {}, route: unknown = { mode: 'rule', lanBypass: false }, extra: Outbound[] = []): Promise<MixedRig> {
+export async function startMixed(
+  spec: Partial<MixedSpec> = {}, route: unknown = { mode: 'rule', lanBypass: false }, extra: Outbound[] = [], lookup?: LookupFn,
+): Promise<MixedRig> {
   const logs = new LogBus({ level: 'debug', capacity: 2000 });
   const stats = new StatsRecorder();
   const outbounds = new Map<string, Outbound>([
@@ -42,7 +45,7 @@ export async function startMixed(spec: Partial<MixedSpec> = {}, route: unknown =
     ...extra.map((o) => [o.tag, o] as [string, Outbound]),
   ]);
   let settings = RouteSettings.parse(route);
-  const router = createRouter({ settings: () => settings, outbound: (t) => outbounds.get(t), log: logs.logger('route') });
+  const router = createRouter({ settings: () => settings, outbound: (t) => outbounds.get(t), log: logs.logger('route'), lookup });
   const relay = createRelay({ router, stats, log: logs.logger('relay') });
   let n = 0;
   const ctx = { instanceId: 'mix', router, relay, stats, log: logs.logger('instance:mix'), nextConnId: () => `c${++n}` };

@@ -2,7 +2,7 @@ import net, { type Socket } from 'node:net';
 import type { ConnMeta, RouteDecision } from '../../adapter';
 import { unmapIPv4 } from '../../codec/address';
 import { formatHostPort } from '../../common/net';
-import { DIRECT_CONNECT_TIMEOUT_MS, dialError } from '../../outbound/direct';
+import { dialError, isDirectOutbound } from '../../outbound/direct';
 import { createLookupCache, type LookupFn } from '../../route/lookup-cache';
 import { CONN_CONNECTED, FRONT_BAD, FRONT_CLOSED, FRONT_HANDOFF, FRONT_REQUEST, type FrontAddon } from '../../route/splice';
 import { CoreError } from '../../rpc';
@@ -118,13 +118,13 @@ export class NativeFront {
       const dest = formatHostPort(meta.destination.host, meta.destination.port);
       return this.refuse(conn, meta, blockedByRule(new CoreError('E_ROUTE_BLOCKED', `${dest} blocked`), meta, decision));
     }
-    if (outbound.type !== 'direct') return this.release(conn, meta, decision);
+    if (!isDirectOutbound(outbound)) return this.release(conn, meta, decision);
     const { host, port } = meta.destination;
     const ip = net.isIP(host) !== 0 ? host : (await this.lookup(host))[0];
     if (!this.conns.has(conn)) return;
     if (ip === undefined) return this.refuse(conn, meta, new CoreError('E_DIAL_DNS', `connect ${formatHostPort(host, port)} name not resolved`));
     let finish: ((final: [number, number]) => void) | null = null;
-    this.addon.frontConnect(conn, ip, port, DIRECT_CONNECT_TIMEOUT_MS, this.env.spec.idleTimeoutMs, (type, err) => {
+    this.addon.frontConnect(conn, ip, port, outbound.connectTimeoutMs, this.env.spec.idleTimeoutMs, (type, err) => {
       const { ctx } = this.env;
       if (type === CONN_CONNECTED) {
         if (ctx.log.enabled('debug')) ctx.log.debug(`socks5 ${meta.id} ${formatHostPort(host, port)} via ${outbound.tag} (${decision.rule})`);
