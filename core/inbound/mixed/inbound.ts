@@ -55,7 +55,10 @@ class MixedInbound implements InstanceRunner {
     const addon = frontAddon();
     // The native front serves no-auth SOCKS5 (authentication stays in JS) on an IP literal.
     if (addon !== null && !this.env.users.required && net.isIP(hp.host) !== 0) {
-      const front = new NativeFront(addon, this.env, (socket, first, stage) => this.serve(socket, first, stage), this.onClientError);
+      const front = new NativeFront(addon, this.env, {
+        serve: (socket, first, stage) => this.serve(socket, first, stage),
+        handshake: (socket) => this.handshake(socket),
+      });
       try {
         front.listen(hp.host, hp.port);
       } catch (err) {
@@ -105,14 +108,20 @@ class MixedInbound implements InstanceRunner {
     this.bound = null;
   }
 
-  private onConnection(socket: Socket): void {
+  /** Takes an accepted client into the inbound (null: closing, or the client is gone already). */
+  private handshake(socket: Socket): Handshake | null {
     const remoteAddress = socket.remoteAddress;
     if (this.closing || remoteAddress === undefined) {
       socket.destroy();
-      return;
+      return null;
     }
     socket.on('error', this.onClientError);
-    const hs = new Handshake(socket, this.env, remoteAddress);
+    return new Handshake(socket, this.env, remoteAddress);
+  }
+
+  private onConnection(socket: Socket): void {
+    const hs = this.handshake(socket);
+    if (hs === null) return;
     const onFirst = (first: Buffer) => {
       socket.off('data', onFirst);
       this.dispatch(hs, first);
@@ -122,13 +131,8 @@ class MixedInbound implements InstanceRunner {
 
   /** A client the native front handed over, with the bytes it read and where to pick up. */
   private serve(socket: Socket, first: Buffer, stage: HandoffStage): void {
-    const remoteAddress = socket.remoteAddress;
-    if (this.closing || remoteAddress === undefined) {
-      socket.destroy();
-      return;
-    }
-    socket.on('error', this.onClientError);
-    const hs = new Handshake(socket, this.env, remoteAddress);
+    const hs = this.handshake(socket);
+    if (hs === null) return;
     if (stage === 'request') serveSocks5(hs, first, 'request');
     else this.dispatch(hs, first);
   }

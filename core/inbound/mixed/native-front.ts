@@ -7,13 +7,21 @@ import { createLookupCache, type LookupFn } from '../../route/lookup-cache';
 import { CONN_CONNECTED, FRONT_BAD, FRONT_CLOSED, FRONT_HANDOFF, FRONT_REQUEST, type FrontAddon } from '../../route/splice';
 import { CoreError } from '../../rpc';
 import { blockedByRule, logDialFailure, socksReplyFor } from './dial';
-import { Handshake, runGuarded, type BadHandshakeKind, type MixedEnv } from './handshake';
+import { runGuarded, type BadHandshakeKind, type Handshake, type MixedEnv } from './handshake';
 import { connectSocks5 } from './socks5-session';
 
 const EMPTY = Buffer.alloc(0);
 
 /** Where the JS inbound picks up a client the native front handed over. */
 export type HandoffStage = 'first' | 'request';
+
+/** What the front needs of the JS inbound. */
+export interface FrontInbound {
+  /** Serves a handed-over client from its first bytes (or from its request, after a no-auth greeting). */
+  serve(socket: Socket, first: Buffer, stage: HandoffStage): void;
+  /** Takes a client in as the JS inbound does on accept (null: closing or gone). */
+  handshake(socket: Socket): Handshake | null;
+}
 
 /**
  * The mixed inbound's SOCKS5 fast path: the native thread accepts, answers the no-auth greeting,
@@ -32,16 +40,7 @@ export class NativeFront {
   private readonly conns = new Set<object>();
   private readonly lookup: LookupFn;
 
-  /**
-   * `serve` takes a handed-over client (its 'error' listener included); `onClientError` is the
-   * inbound's listener for sockets it does not serve itself.
-   */
-  constructor(
-    private readonly addon: FrontAddon,
-    private readonly env: MixedEnv,
-    private readonly serve: (socket: Socket, first: Buffer, stage: HandoffStage) => void,
-    private readonly onClientError: (this: Socket, err: NodeJS.ErrnoException) => void,
-  ) {
+  constructor(private readonly addon: FrontAddon, private readonly env: MixedEnv, private readonly inbound: FrontInbound) {
     const log = env.ctx.log;
     this.lookup = createLookupCache({
       onFailure: (host, reason) => {
@@ -83,7 +82,7 @@ export class NativeFront {
   private onHandoff(fd: number, stage: number, first: Buffer): void {
     const socket = new net.Socket({ fd, allowHalfOpen: true, readable: true, writable: true });
     if (this.closed) socket.destroy();
-    else this.serve(socket, first, stage === 1 ? 'request' : 'first');
+    else this.inbound.serve(socket, first, stage === 1 ? 'request' : 'first');
   }
 
   private onBad(kind: BadHandshakeKind | null, reason: string, address: string, port: number): void {
@@ -154,13 +153,11 @@ export class NativeFront {
     this.addon.frontRelease(conn, (fd) => {
       this.conns.delete(conn);
       const socket = new net.Socket({ fd, allowHalfOpen: true, readable: true, writable: true });
-      const remoteAddress = socket.remoteAddress;
-      if (this.closed || remoteAddress === undefined) {
+      const hs = this.closed ? null : this.inbound.handshake(socket);
+      if (hs === null) {
         socket.destroy();
         return;
       }
-      socket.on('error', this.onClientError);
-      const hs = new Handshake(socket, this.env, remoteAddress);
       hs.complete();
       runGuarded(this.env, socket, connectSocks5(hs, meta.destination, null, EMPTY, { meta, decision }));
     });

@@ -245,6 +245,25 @@ static rd_relay *pending_conn(napi_env env, napi_value v, const char *usage) {
   return r;
 }
 
+/* Stores `cb` as the connection's callback and queues `op`; throws when it cannot be queued. */
+static void queue_with_callback(napi_env env, rd_env *e, rd_relay *r, int op, napi_value cb) {
+  napi_ref ref;
+  if (napi_create_reference(env, cb, 1, &ref) != napi_ok) {
+    napi_throw_error(env, "E_NATIVE", "napi_create_reference failed");
+    return;
+  }
+  r->js_on_end = ref;
+  r->js_releasing = op == CMD_RELEASE;
+  if (rd_worker_front(e->worker, op, r, NULL, 0) < 0) {
+    r->js_on_end = NULL;
+    r->js_releasing = 0;
+    napi_delete_reference(env, ref);
+    napi_throw(env, rd_errno_error(env, "ENOMEM", "cannot queue the request"));
+    return;
+  }
+  rd_env_hold(env, e);
+}
+
 static napi_value front_connect(napi_env env, napi_callback_info info) {
   static const char *usage = "frontConnect(conn, ip, port, connectMs, idleMs, onConn)";
   napi_value argv[6];
@@ -282,16 +301,7 @@ static napi_value front_connect(napi_env env, napi_callback_info info) {
   }
   hs->connect_ms = connect_ms > 0 && connect_ms < 1e9 ? (int64_t)connect_ms : 10000;
   r->idle_ms = idle_ms > 0 && idle_ms < 1e12 ? (int64_t)idle_ms : 0;
-  napi_ref cb;
-  CHECK(env, napi_create_reference(env, argv[5], 1, &cb));
-  r->js_on_end = cb;
-  if (rd_worker_front(e->worker, CMD_CONNECT, r, NULL, 0) < 0) {
-    r->js_on_end = NULL;
-    napi_delete_reference(env, cb);
-    napi_throw(env, rd_errno_error(env, "ENOMEM", "cannot queue the connect"));
-    return NULL;
-  }
-  rd_env_hold(env, e);
+  queue_with_callback(env, e, r, CMD_CONNECT, argv[5]);
   return NULL;
 }
 
@@ -318,18 +328,7 @@ static napi_value front_release(napi_env env, napi_callback_info info) {
     return NULL;
   }
   rd_relay *r = pending_conn(env, argv[0], "frontRelease(conn, onFd)");
-  if (r == NULL) return NULL;
-  napi_ref cb;
-  CHECK(env, napi_create_reference(env, argv[1], 1, &cb));
-  r->js_on_end = cb;
-  r->js_releasing = 1;
-  if (rd_worker_front(e->worker, CMD_RELEASE, r, NULL, 0) < 0) {
-    r->js_on_end = NULL;
-    napi_delete_reference(env, cb);
-    napi_throw(env, rd_errno_error(env, "ENOMEM", "cannot queue the release"));
-    return NULL;
-  }
-  rd_env_hold(env, e);
+  if (r != NULL) queue_with_callback(env, e, r, CMD_RELEASE, argv[1]);
   return NULL;
 }
 
