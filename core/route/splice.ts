@@ -85,17 +85,30 @@ export const FRONT_CLOSED = 3;
 export const CONN_CONNECTED = 1;
 export const CONN_ENDED = 2;
 
+/** What a native front speaks: SOCKS5 (mixed inbound) or VLESS (relay on plain TCP). */
+export const PROTO_SOCKS5 = 0;
+export const PROTO_VLESS = 1;
+
 /**
- * The native SOCKS5 front (accept, no-auth handshake and connect on the native thread); handles
- * are opaque. onEvent arguments by type: FRONT_REQUEST (conn, atyp, host, port, peerAddress,
- * peerPort), FRONT_HANDOFF (fd, stage 0 = nothing answered | 1 = at the request, bytes, peerAddress,
- * peerPort), FRONT_BAD (kind | null, reason, peerAddress, peerPort), FRONT_CLOSED ().
+ * The native front (accept, handshake and connect on the native thread); handles are opaque.
+ * onEvent arguments by type: FRONT_REQUEST (conn, atyp, host, port, peerAddress, peerPort; VLESS
+ * adds uuid, payload after the header), FRONT_HANDOFF (fd, stage 0 = nothing answered | 1 = at the
+ * SOCKS5 request, bytes, peerAddress, peerPort), FRONT_BAD (kind | null, reason, peerAddress,
+ * peerPort), FRONT_CLOSED ().
  */
 export interface FrontAddon {
-  frontListen(ip: string, port: number, backlog: number, handshakeMs: number, onEvent: (type: number, ...args: unknown[]) => void): [front: object, port: number];
+  frontListen(
+    ip: string, port: number, backlog: number, handshakeMs: number, proto: number, onEvent: (type: number, ...args: unknown[]) => void,
+  ): [front: object, port: number];
   frontClose(front: object): void;
-  /** onConn(CONN_CONNECTED) once the success reply went out, then onConn(CONN_ENDED, err?) exactly once. */
-  frontConnect(conn: object, ip: string, port: number, connectMs: number, idleMs: number, onConn: (type: number, err?: NodeJS.ErrnoException) => void): void;
+  /**
+   * onConn(CONN_CONNECTED) once the client was answered, then onConn(CONN_ENDED, err?) exactly once.
+   * `prefix` goes to the remote first; `stripVless` drops the remote's VLESS response header.
+   */
+  frontConnect(
+    conn: object, ip: string, port: number, connectMs: number, idleMs: number, onConn: (type: number, err?: NodeJS.ErrnoException) => void,
+    prefix?: Buffer, stripVless?: boolean,
+  ): void;
   frontReject(conn: object, rep: number): void;
   frontRelease(conn: object, onFd: (fd: number) => void): void;
   /** [up, down] bytes of a relay or front connection. */
@@ -104,9 +117,12 @@ export interface FrontAddon {
   close(handle: object): void;
 }
 
-/** The native front, when the addon is loaded and `RELAYDESK_NATIVE` is not "0". */
+/**
+ * The native front, when the addon is loaded, `RELAYDESK_NATIVE` is not "0" and
+ * `RELAYDESK_NATIVE_FRONT` is not "0" (that one keeps the splice relay but accepts in JS).
+ */
 export function frontAddon(): FrontAddon | null {
-  return nativeAvailable() ? addon! : null;
+  return nativeAvailable() && process.env.RELAYDESK_NATIVE_FRONT !== '0' ? addon! : null;
 }
 
 /** The parts of net.Socket internals (lib/net.js) the handover relies on. */

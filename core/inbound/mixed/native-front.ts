@@ -4,7 +4,8 @@ import { unmapIPv4 } from '../../codec/address';
 import { formatHostPort } from '../../common/net';
 import { dialError, isDirectOutbound } from '../../outbound/direct';
 import { createLookupCache, type LookupFn } from '../../route/lookup-cache';
-import { CONN_CONNECTED, FRONT_BAD, FRONT_CLOSED, FRONT_HANDOFF, FRONT_REQUEST, type FrontAddon } from '../../route/splice';
+import { isVlessNativeOutbound } from '../../outbound/vless';
+import { CONN_CONNECTED, FRONT_BAD, FRONT_CLOSED, FRONT_HANDOFF, FRONT_REQUEST, PROTO_SOCKS5, type FrontAddon } from '../../route/splice';
 import { CoreError } from '../../rpc';
 import { blockedByRule, logDialFailure, socksReplyFor } from './dial';
 import { runGuarded, type BadHandshakeKind, type Handshake, type MixedEnv } from './handshake';
@@ -25,11 +26,12 @@ export interface FrontInbound {
 
 /**
  * The mixed inbound's SOCKS5 fast path: the native thread accepts, answers the no-auth greeting,
- * reads a CONNECT and, for destinations routed to the direct outbound, connects and splices; this
- * side routes each request, tracks the relay (connections list, stats) and logs. Everything else
- * comes back as a socket for the JS inbound (`serve`): HTTP and unknown first bytes, greetings
- * without "no auth", other commands, malformed requests, pipelined data, and requests routed to
- * any other outbound (VLESS, SOCKS), which then dial exactly as on the JS path.
+ * reads a CONNECT and, for destinations routed to the direct outbound or to a VLESS server over
+ * plain TCP, connects and splices; this side routes each request, tracks the relay (connections
+ * list, stats) and logs. Everything else comes back as a socket for the JS inbound (`serve`): HTTP
+ * and unknown first bytes, greetings without "no auth", other commands, malformed requests,
+ * pipelined data, and requests routed to any other outbound (VLESS over TLS or WebSocket, SOCKS),
+ * which then dial exactly as on the JS path.
  */
 export class NativeFront {
   private front: object | null = null;
@@ -51,7 +53,7 @@ export class NativeFront {
 
   /** Binds `ip:port` (an IP literal); throws the errno error of bind/listen (code EADDRINUSE, ...). */
   listen(ip: string, port: number): number {
-    const [front, bound] = this.addon.frontListen(ip, port, 511, this.env.spec.handshakeTimeoutMs, (type, ...args) => this.onEvent(type, args));
+    const [front, bound] = this.addon.frontListen(ip, port, 511, this.env.spec.handshakeTimeoutMs, PROTO_SOCKS5, (type, ...args) => this.onEvent(type, args));
     this.front = front;
     this.bound = bound;
     return bound;
@@ -117,28 +119,42 @@ export class NativeFront {
       const dest = formatHostPort(meta.destination.host, meta.destination.port);
       return this.refuse(conn, meta, blockedByRule(new CoreError('E_ROUTE_BLOCKED', `${dest} blocked`), meta, decision));
     }
-    if (!isDirectOutbound(outbound)) return this.release(conn, meta, decision);
-    const { host, port } = meta.destination;
-    const ip = net.isIP(host) !== 0 ? host : (await this.lookup(host))[0];
+    // Direct, or a VLESS server over plain TCP (its request header first, its response header dropped).
+    const plan = isDirectOutbound(outbound)
+      ? { host: meta.destination.host, port: meta.destination.port, connectTimeoutMs: outbound.connectTimeoutMs, header: undefined }
+      : isVlessNativeOutbound(outbound) ? outbound.nativeTcp(meta) : null;
+    if (plan === null) return this.release(conn, meta, decision);
+    const ip = net.isIP(plan.host) !== 0 ? plan.host : (await this.lookup(plan.host))[0];
     if (!this.conns.has(conn)) return;
-    if (ip === undefined) return this.refuse(conn, meta, new CoreError('E_DIAL_DNS', `connect ${formatHostPort(host, port)} name not resolved`));
+    if (ip === undefined) {
+      const what = plan.header ? `vless ${outbound.tag}: the VLESS server ${plan.host}` : formatHostPort(plan.host, plan.port);
+      return this.refuse(conn, meta, new CoreError('E_DIAL_DNS', `connect ${what} name not resolved`));
+    }
     let finish: ((final: [number, number]) => void) | null = null;
-    this.addon.frontConnect(conn, ip, port, outbound.connectTimeoutMs, this.env.spec.idleTimeoutMs, (type, err) => {
+    const onConn = (type: number, err?: NodeJS.ErrnoException) => {
       const { ctx } = this.env;
+      const dest = formatHostPort(meta.destination.host, meta.destination.port);
       if (type === CONN_CONNECTED) {
-        if (ctx.log.enabled('debug')) ctx.log.debug(`socks5 ${meta.id} ${formatHostPort(host, port)} via ${outbound.tag} (${decision.rule})`);
+        if (ctx.log.enabled('debug')) ctx.log.debug(`socks5 ${meta.id} ${dest} via ${outbound.tag} (${decision.rule})`);
         finish = ctx.relay.adopt(meta, decision, { sample: () => this.addon.sample(conn), close: () => this.addon.close(conn) });
         return;
       }
       this.conns.delete(conn);
       if (finish === null) {
-        if (err) logDialFailure(ctx, meta, dialError(err, host, port));
+        if (!err) return;
+        const e = dialError(err, plan.host, plan.port);
+        logDialFailure(ctx, meta, plan.header ? new CoreError(e.code, `vless ${outbound.tag} → ${dest}: ${e.message}`, { cause: err }) : e);
         return;
       }
       const final = this.addon.sample(conn);
       finish(final);
+      if (plan.header && final[1] === 0 && (err?.code === 'ECONNRESET' || err?.code === 'EPROTO')) {
+        // As the JS dial reports it: the server refused the request, or is no VLESS server.
+        ctx.log.info(`vless ${outbound.tag} → ${dest}: VLESS server ${err.code === 'EPROTO' ? 'sent no VLESS response' : 'closed the connection before replying'} — wrong UUID, or the server could not reach the destination?`);
+      }
       if (ctx.log.enabled('debug')) ctx.log.debug(`tcp ${meta.id} closed (${err ? `native relay: ${err.message}` : 'done'}), up ${final[0]} down ${final[1]}`);
-    });
+    };
+    this.addon.frontConnect(conn, ip, plan.port, plan.connectTimeoutMs, this.env.spec.idleTimeoutMs, onConn, plan.header, plan.header !== undefined);
   }
 
   /** Answers with the failure's SOCKS5 reply code (not allowed for a block) and logs it. */

@@ -6,11 +6,13 @@ import { formatUuid } from '../../codec/vless';
 import { listenError } from '../../common/listen-error';
 import { formatHostPort } from '../../common/net';
 import { CoreError, parseHostPort, type RelayUser, type VlessInboundSpec } from '../../rpc';
+import { frontAddon, type FrontAddon } from '../../route/splice';
 import { loadServerTls, type ServerTls } from '../../transport/server-tls';
 import { createWsAcceptor, type WsAcceptor } from '../../transport/server-ws';
 import type { VlessEnv } from './env';
 import { notFoundFallback, type FallbackHandler } from './fallback';
 import { serveClient } from './handshake';
+import { VlessNativeFront } from './native-front';
 import { UserLimits } from './limits';
 import type { VlessRunner, VlessUserSnapshot } from './runner';
 import { UserTraffic } from './traffic';
@@ -31,6 +33,7 @@ export function createVlessInbound(spec: VlessInboundSpec, ctx: InstanceContext)
 
 class VlessInbound implements VlessRunner {
   private server: net.Server | null = null;
+  private native: VlessNativeFront | null = null;
   private ws: WsAcceptor | null = null;
   private bound: string | null = null;
   private closing: Promise<void> | null = null;
@@ -45,11 +48,13 @@ class VlessInbound implements VlessRunner {
   }
 
   async start(): Promise<void> {
-    if (this.server) return;
+    if (this.server || this.native) return;
     if (this.closing) throw new CoreError('E_STATE_TRANSITION', 'this VLESS relay was closed; create a new one');
     const { spec } = this.env;
     const hp = parseHostPort(spec.listen);
     if (hp === null) throw new CoreError('E_CONFIG_INVALID', `listen "${spec.listen}" is not host:port`);
+    const addon = frontAddon();
+    if (addon !== null && spec.transport.type === 'tcp' && spec.tls === null && net.isIP(hp.host) !== 0) return this.startNative(addon, hp.host, hp.port);
     const secure = spec.tls ? await loadServerTls(spec.tls) : null;
     const server = this.createServer(secure);
     this.server = server;
@@ -71,6 +76,29 @@ class VlessInbound implements VlessRunner {
     this.env.traffic.start();
     const transport = spec.transport.type === 'ws' ? `WebSocket ${spec.transport.path}` : 'TCP';
     this.ctx.log.info(`VLESS relay (${transport}${secure ? `, TLS with ${secure.origin}` : ''}) listening on ${this.bound}, ${spec.users.length} user${spec.users.length === 1 ? '' : 's'}`);
+  }
+
+  /** Plain TCP on an IP: the native front accepts and reads headers (see VlessNativeFront). */
+  private startNative(addon: FrontAddon, ip: string, port: number): void {
+    const { spec } = this.env;
+    const front = new VlessNativeFront(addon, this.env, (socket, first) => this.serveHandedOver(socket, first));
+    try {
+      front.listen(ip, port);
+    } catch (err) {
+      throw listenError(err, spec.listen);
+    }
+    this.native = front;
+    this.bound = formatHostPort(ip, front.port);
+    this.env.traffic.start();
+    this.ctx.log.info(`VLESS relay (TCP, native front) listening on ${this.bound}, ${spec.users.length} user${spec.users.length === 1 ? '' : 's'}`);
+  }
+
+  /** A client the native front gave back, with the bytes it read: served as if just accepted. */
+  private serveHandedOver(socket: Socket, first: Buffer): void {
+    if (this.closing || socket.remoteAddress === undefined) return void socket.destroy();
+    this.serverOnConnection(socket);
+    if (first.length > 0) socket.unshift(first);
+    serveClient(this.env, { stream: socket, raw: socket, source: sourceOf(socket), sniffHttp: this.env.spec.fallback === 'monitor' });
   }
 
   address(): string | null {
@@ -104,7 +132,7 @@ class VlessInbound implements VlessRunner {
   }
 
   setUsers(users: readonly RelayUser[]): number {
-    const closed = applyUsersLive(this.env, users, this.server !== null, (u) => this.createTraffic(u));
+    const closed = applyUsersLive(this.env, users, this.server !== null || this.native !== null, (u) => this.createTraffic(u));
     this.ctx.log.info(`users updated live: ${users.length} user${users.length === 1 ? '' : 's'}, ${closed} connection${closed === 1 ? '' : 's'} closed`);
     return closed;
   }
@@ -168,8 +196,10 @@ class VlessInbound implements VlessRunner {
   private async shutdown(): Promise<void> {
     this.env.closing = true;
     const server = this.server;
+    const native = this.native;
     this.server = null;
-    const stopped = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    this.native = null;
+    const stopped = server ? new Promise<void>((r) => server.close(() => r())) : native?.close() ?? Promise.resolve();
     this.ws?.close();
     const drained = this.env.limits.closeAll();
     for (const socket of this.sockets) socket.destroy();

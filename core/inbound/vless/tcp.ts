@@ -10,12 +10,15 @@ import type { LiveConn } from './limits';
  * The TCP command: routes and dials the destination, answers [version, 0] and hands both sides
  * to ctx.relay with the bytes that came after the header. A failed route or dial closes the
  * client with no response (as v2ray does). On plain TCP without a speed limit the client stream
- * is the accepted net.Socket itself, so the relay may splice it natively.
+ * is the accepted net.Socket itself, so the relay may splice it natively. `routed`: the native
+ * front routed it already (its meta and decision are reused).
  */
-export async function serveTcp(env: VlessEnv, live: LiveConn, source: ConnMeta['source'], req: VlessRequest, head: Buffer): Promise<void> {
+export async function serveTcp(
+  env: VlessEnv, live: LiveConn, source: ConnMeta['source'], req: VlessRequest, head: Buffer, routed?: { meta: ConnMeta; decision: RouteDecision },
+): Promise<void> {
   const { ctx } = env;
   const client = live.stream;
-  const meta: ConnMeta = {
+  const meta: ConnMeta = routed?.meta ?? {
     id: ctx.nextConnId(), instanceId: ctx.instanceId, inbound: 'vless', network: 'tcp',
     source, destination: { host: req.address.host, port: req.port }, user: live.user.name,
   };
@@ -25,7 +28,7 @@ export async function serveTcp(env: VlessEnv, live: LiveConn, source: ConnMeta['
   let decision: RouteDecision;
   let remote: Socket;
   try {
-    decision = await ctx.router.route(meta);
+    decision = routed?.decision ?? await ctx.router.route(meta);
     remote = await decision.outbound.dialTcp(meta, abort.signal);
   } catch (err) {
     logDialFailure(env, meta, err, abort.signal.aborted);

@@ -1,12 +1,17 @@
 /*
  * N-API glue of native fronts:
- *   frontListen(ip, port, backlog, handshakeMs, onEvent) -> [front, boundPort]
- *     onEvent(0, conn, atyp, host, port, peerAddress, peerPort)  a CONNECT to route
+ *   frontListen(ip, port, backlog, handshakeMs, proto, onEvent) -> [front, boundPort]
+ *     proto 0: SOCKS5 (no-auth greeting, CONNECT); 1: VLESS (header without addons, TCP command)
+ *     onEvent(0, conn, atyp, host, port, peerAddress, peerPort[, uuid, payload])
+ *                                                                a request to route (VLESS: its
+ *                                                                UUID and the bytes after the header)
  *     onEvent(1, fd, stage, bytes, peerAddress, peerPort)        the JS inbound takes over
  *     onEvent(2, kind | null, reason, peerAddress, peerPort)      a handshake ended badly
  *     onEvent(3)                                                 the listener is closed
  *   frontClose(front)
- *   frontConnect(conn, ip, port, connectMs, idleMs, onConn)   onConn(1) connected, onConn(2, err?) ended
+ *   frontConnect(conn, ip, port, connectMs, idleMs, onConn[, prefix, stripVless])
+ *     onConn(1) connected, onConn(2, err?) ended; `prefix` goes to the remote first (a VLESS request
+ *     header), and with stripVless the remote's VLESS response header is dropped
  *   frontReject(conn, rep)                                    SOCKS5 failure reply, then close
  *   frontRelease(conn, onFd)                                  onFd(fd): the client is JS's now
  * sample(conn) and close(conn) are the splice relay's own.
@@ -96,12 +101,20 @@ void rd_front_call_js(napi_env env, rd_env *e, rd_msg *m) {
         return;
       }
       m->r = NULL; /* the message's reference is the handle's now */
-      argv[0] = num(env, 0);
-      argv[2] = num(env, hs->atyp);
-      argv[3] = str(env, host);
-      argv[4] = num(env, hs->port);
-      peer_values(env, &hs->peer, &argv[5]);
-      rd_call_ref(env, &f->js_on_event, 0, 7, argv);
+      napi_value args[9];
+      memcpy(args, argv, sizeof argv);
+      args[0] = num(env, 0);
+      args[2] = num(env, hs->atyp);
+      args[3] = str(env, host);
+      args[4] = num(env, hs->port);
+      peer_values(env, &hs->peer, &args[5]);
+      size_t argc = 7;
+      void *data;
+      if (f->proto == RD_PROTO_VLESS && napi_create_buffer_copy(env, 16, hs->uuid, &data, &args[7]) == napi_ok &&
+          napi_create_buffer_copy(env, m->len, m->bytes, &data, &args[8]) == napi_ok) {
+        argc = 9;
+      }
+      rd_call_ref(env, &f->js_on_event, 0, argc, args);
       return;
     }
     case RD_MSG_HANDOFF: {
@@ -156,15 +169,16 @@ static void finalize_front(napi_env env, void *data, void *hint) {
 }
 
 static napi_value front_listen(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
+  napi_value argv[6];
   rd_env *e;
   char ip[INET6_ADDRSTRLEN + 1];
-  int32_t port, backlog;
+  int32_t port, backlog, proto;
   double hs_ms;
-  if (!get_args(env, info, 5, argv, &e) || !get_string(env, argv[0], ip, sizeof ip) ||
+  if (!get_args(env, info, 6, argv, &e) || !get_string(env, argv[0], ip, sizeof ip) ||
       napi_get_value_int32(env, argv[1], &port) != napi_ok || napi_get_value_int32(env, argv[2], &backlog) != napi_ok ||
-      napi_get_value_double(env, argv[3], &hs_ms) != napi_ok || !is_function(env, argv[4]) || port < 0 || port > 65535) {
-    napi_throw_type_error(env, NULL, "frontListen(ip, port, backlog, handshakeMs, onEvent)");
+      napi_get_value_double(env, argv[3], &hs_ms) != napi_ok || napi_get_value_int32(env, argv[4], &proto) != napi_ok ||
+      !is_function(env, argv[5]) || port < 0 || port > 65535 || (proto != RD_PROTO_SOCKS5 && proto != RD_PROTO_VLESS)) {
+    napi_throw_type_error(env, NULL, "frontListen(ip, port, backlog, handshakeMs, proto, onEvent)");
     return NULL;
   }
   if (!rd_env_worker(env, e)) return NULL;
@@ -186,12 +200,13 @@ static napi_value front_listen(napi_env env, napi_callback_info info) {
   f->ep.relay = NULL;
   f->ep.side = RD_SIDE_LISTENER;
   f->fd = fd;
+  f->proto = proto;
   f->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   f->handshake_ms = hs_ms > 0 && hs_ms < 1e9 ? (int64_t)hs_ms : 10000;
   napi_value handle, out;
   napi_ref on_event;
   if (napi_create_external(env, f, finalize_front, NULL, &handle) != napi_ok ||
-      napi_create_reference(env, argv[4], 1, &on_event) != napi_ok) {
+      napi_create_reference(env, argv[5], 1, &on_event) != napi_ok) {
     rd_front_unref(f);
     napi_throw_error(env, "E_NATIVE", "cannot create the front handle");
     return NULL;
@@ -265,8 +280,8 @@ static void queue_with_callback(napi_env env, rd_env *e, rd_relay *r, int op, na
 }
 
 static napi_value front_connect(napi_env env, napi_callback_info info) {
-  static const char *usage = "frontConnect(conn, ip, port, connectMs, idleMs, onConn)";
-  napi_value argv[6];
+  static const char *usage = "frontConnect(conn, ip, port, connectMs, idleMs, onConn[, prefix, stripVless])";
+  napi_value argv[8];
   rd_env *e;
   char ip[INET6_ADDRSTRLEN + 1];
   int32_t port;
@@ -298,6 +313,28 @@ static napi_value front_connect(napi_env env, napi_callback_info info) {
   } else {
     napi_throw_type_error(env, NULL, "frontConnect: not an IP address");
     return NULL;
+  }
+  size_t argc = 8;
+  napi_valuetype t = napi_undefined;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 8 && napi_typeof(env, argv[6], &t) == napi_ok && t != napi_undefined) {
+    void *bytes;
+    size_t len;
+    bool strip = false;
+    if (napi_get_buffer_info(env, argv[6], &bytes, &len) != napi_ok || len == 0 || len > 4096 ||
+        napi_get_value_bool(env, argv[7], &strip) != napi_ok) {
+      napi_throw_type_error(env, NULL, usage);
+      return NULL;
+    }
+    free(hs->prefix);
+    hs->prefix = malloc(len);
+    if (hs->prefix == NULL) {
+      napi_throw(env, rd_errno_error(env, "ENOMEM", "out of memory"));
+      return NULL;
+    }
+    memcpy(hs->prefix, bytes, len);
+    hs->prefix_len = len;
+    hs->strip_vless = strip;
   }
   hs->connect_ms = connect_ms > 0 && connect_ms < 1e9 ? (int64_t)connect_ms : 10000;
   r->idle_ms = idle_ms > 0 && idle_ms < 1e12 ? (int64_t)idle_ms : 0;

@@ -89,14 +89,70 @@ static void handoff(rd_worker *w, rd_relay *r) {
 }
 
 static const char *stage_kind(const rd_relay *r) {
-  if (r->hs->stage == 1) return "socks5-request";
-  return r->hs->len > 0 ? "socks5-greeting" : NULL;
+  if (r->hs->len == 0) return NULL;
+  if (r->front->proto == RD_PROTO_VLESS) return "vless-truncated";
+  return r->hs->stage == 1 ? "socks5-request" : "socks5-greeting";
+}
+
+/* Posts the request to JS: the connection waits for its route. */
+static int request(rd_worker *w, rd_relay *r) {
+  r->phase = RD_PHASE_WAIT;
+  r->deadline_ms = 0; /* JS routes and dials under its own timeouts now */
+  rd_msg *m = rd_msg_new(RD_MSG_REQUEST, r, r->front);
+  if (!m) return rd_w_drop(w, r), 1;
+  if (r->front->proto == RD_PROTO_VLESS) {
+    m->len = r->hs->len - r->hs->head;
+    memcpy(m->bytes, r->hs->buf + r->hs->head, m->len);
+  }
+  rd_relay_ref(r);
+  rd_w_post(w, m);
+  return 1;
+}
+
+/*
+ * A VLESS request header without addons for a TCP destination; anything else (another first
+ * byte: HTTP for the fallback, addons, UDP, Mux, a bad address) is the JS inbound's to judge.
+ */
+static int parse_vless(rd_worker *w, rd_relay *r) {
+  rd_hs *hs = r->hs;
+  const uint8_t *b = hs->buf;
+  if (b[0] != 0) return handoff(w, r), 1;
+  if (hs->len < 18) return 0;
+  if (b[17] != 0) return handoff(w, r), 1; /* addons (flow) */
+  if (hs->len < 19) return 0;
+  if (b[18] != 1) return handoff(w, r), 1; /* UDP, Mux (no address follows) or unknown */
+  if (hs->len < 22) return 0;
+  size_t need;
+  switch (b[21]) {
+    case 1: need = 26; break;
+    case 2: need = hs->len > 22 && b[22] != 0 ? 23 + (size_t)b[22] : 0; break;
+    case 3: need = 38; break;
+    default: return handoff(w, r), 1;
+  }
+  if (need == 0) return hs->len > 22 ? (handoff(w, r), 1) : 0;
+  if (hs->len < need) return 0;
+  memcpy(hs->uuid, b + 1, 16);
+  hs->port = (uint16_t)(b[19] << 8 | b[20]);
+  if (b[21] == 2) {
+    for (size_t i = 0; i < b[22]; i++) {
+      if (b[23 + i] < 0x21 || b[23 + i] > 0x7e) return handoff(w, r), 1;
+    }
+    hs->atyp = 3;
+    memcpy(hs->host, b + 23, b[22]);
+    hs->host[b[22]] = 0;
+  } else {
+    hs->atyp = b[21] == 1 ? 1 : 4;
+    memcpy(hs->host, b + 22, b[21] == 1 ? 4 : 16);
+  }
+  hs->head = need;
+  return request(w, r);
 }
 
 /* Parses what arrived; returns 1 when the connection left the handshake (request, handoff, drop). */
 static int parse(rd_worker *w, rd_relay *r) {
   rd_hs *hs = r->hs;
   const uint8_t *b = hs->buf;
+  if (r->front->proto == RD_PROTO_VLESS) return parse_vless(w, r);
   if (hs->stage == 0) {
     if (hs->len < 2) return hs->len >= 1 && b[0] != 5 ? (handoff(w, r), 1) : 0;
     if (b[0] != 5 || b[1] == 0) return handoff(w, r), 1;
@@ -133,13 +189,7 @@ static int parse(rd_worker *w, rd_relay *r) {
     memcpy(hs->host, b + 4, b[3] == 1 ? 4 : 16); /* raw address bytes; JS formats them */
   }
   hs->port = (uint16_t)(b[need - 2] << 8 | b[need - 1]);
-  r->phase = RD_PHASE_WAIT;
-  r->deadline_ms = 0; /* JS routes and dials under its own timeouts now */
-  rd_msg *m = rd_msg_new(RD_MSG_REQUEST, r, r->front);
-  if (!m) return rd_w_drop(w, r), 1;
-  rd_relay_ref(r);
-  rd_w_post(w, m);
-  return 1;
+  return request(w, r);
 }
 
 static void on_readable(rd_worker *w, rd_relay *r) {
@@ -151,6 +201,8 @@ static void on_readable(rd_worker *w, rd_relay *r) {
       hs->len += (size_t)n;
       if (parse(w, r)) return;
     } else if (n == 0) {
+      /* VLESS: the JS inbound tells a truncated header from an unknown user (it reads the EOF). */
+      if (r->front->proto == RD_PROTO_VLESS && hs->len > 0) return handoff(w, r);
       return bad(w, r, stage_kind(r), "client closed during the handshake");
     } else if (errno == EAGAIN) {
       return;
@@ -201,22 +253,57 @@ void rd_front_accept(rd_worker *w, rd_front *f, int64_t now) {
   }
 }
 
+static void reply_and_relay(rd_worker *w, rd_relay *r, const uint8_t *reply, size_t len, int64_t now);
+
 static void write_all_or_end(rd_worker *w, rd_relay *r, const uint8_t *reply, size_t len, int err) {
-  ssize_t n = write(r->fd[0], reply, len);
-  (void)n; /* a fresh socket takes ten bytes; if the client is gone the END says why anyway */
+  if (len > 0) {
+    ssize_t n = write(r->fd[0], reply, len);
+    (void)n; /* a fresh socket takes ten bytes; if the client is gone the END says why anyway */
+  }
   r->end_errno = err;
   r->end_side = 1;
   r->end_op = RD_OP_CONNECT;
   rd_w_end_relay(w, r, RD_END_ERROR);
 }
 
+/* A failed dial: SOCKS5 answers with its reply code; VLESS closes with no response, as v2ray does. */
 static void connect_failed(rd_worker *w, rd_relay *r, int err) {
   uint8_t reply[10];
   rd_socks_fail_reply(reply, rd_socks_rep_for_errno(err));
-  write_all_or_end(w, r, reply, sizeof reply, err);
+  write_all_or_end(w, r, reply, r->front->proto == RD_PROTO_VLESS ? 0 : sizeof reply, err);
+}
+
+/* Writes `len` bytes to a fresh socket in full, or returns -1 (errno set). */
+static int write_fresh(int fd, const uint8_t *b, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, b, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0 || errno == EAGAIN) errno = ENOBUFS; /* a few hundred bytes never fill a new socket */
+      return -1;
+    }
+    b += n;
+    len -= (size_t)n;
+  }
+  return 0;
 }
 
 static void connected(rd_worker *w, rd_relay *r, int64_t now) {
+  rd_hs *hs = r->hs;
+  if (rd_relay_open_pipes(r) < 0) return connect_failed(w, r, errno);
+  /* What the destination gets first: the VLESS client's payload after its header, or the VLESS
+     request header JS built for the server. */
+  const uint8_t *first = hs->prefix ? hs->prefix : hs->buf + hs->head;
+  size_t first_len = hs->prefix ? hs->prefix_len : hs->len - hs->head;
+  if (r->front->proto != RD_PROTO_VLESS && !hs->prefix) first_len = 0;
+  if (first_len > 0 && write_fresh(r->fd[1], first, first_len) < 0) return connect_failed(w, r, errno);
+  /* The client's own payload counts as moved up; a request header JS built does not. */
+  if (!hs->prefix) atomic_fetch_add_explicit(&r->dir[0].moved, first_len, memory_order_relaxed);
+  r->strip = hs->strip_vless ? 1 : 0;
+  if (r->front->proto == RD_PROTO_VLESS) {
+    static const uint8_t response[2] = { 0, 0 };
+    return reply_and_relay(w, r, response, sizeof response, now);
+  }
   struct sockaddr_storage local;
   socklen_t llen = sizeof local;
   uint8_t reply[22] = { 5, 0, 0, 1 };
@@ -232,7 +319,11 @@ static void connected(rd_worker *w, rd_relay *r, int64_t now) {
     memcpy(reply + 4, &a->sin_addr, 4);
     memcpy(reply + 8, &a->sin_port, 2);
   }
-  if (rd_relay_open_pipes(r) < 0) return connect_failed(w, r, errno);
+  reply_and_relay(w, r, reply, len, now);
+}
+
+/* Answers the client, tells JS the relay runs, and starts it. */
+static void reply_and_relay(rd_worker *w, rd_relay *r, const uint8_t *reply, size_t len, int64_t now) {
   if (write(r->fd[0], reply, len) != (ssize_t)len) {
     r->end_errno = errno ? errno : EPIPE;
     r->end_side = 0;
@@ -273,10 +364,12 @@ void rd_front_connect(rd_worker *w, rd_relay *r, int64_t now) {
 
 void rd_front_reject(rd_worker *w, rd_relay *r, int rep) {
   if (r->done || r->phase != RD_PHASE_WAIT) return;
-  uint8_t reply[10];
-  rd_socks_fail_reply(reply, rep);
-  ssize_t n = write(r->fd[0], reply, sizeof reply);
-  (void)n;
+  if (r->front->proto == RD_PROTO_SOCKS5) {
+    uint8_t reply[10];
+    rd_socks_fail_reply(reply, rep);
+    ssize_t n = write(r->fd[0], reply, sizeof reply);
+    (void)n;
+  }
   rd_w_end_relay(w, r, RD_END_CLOSED);
 }
 

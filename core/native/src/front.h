@@ -12,10 +12,14 @@
 
 #include <sys/socket.h>
 
+/* What a front speaks to its clients. */
+enum rd_proto { RD_PROTO_SOCKS5 = 0, RD_PROTO_VLESS = 1 };
+
 typedef struct rd_front {
   rd_endpoint ep;       /* first member: the listener's epoll pointer (relay = NULL) */
   _Atomic int refs;
   int fd;
+  int proto;            /* RD_PROTO_* */
   int64_t handshake_ms;
   int spare_fd;         /* /dev/null, given up to accept-and-close a client when descriptors run out */
   int closed;           /* worker: listener closed */
@@ -25,16 +29,21 @@ typedef struct rd_front {
 
 /* Handshake state of one front connection (worker-owned, except dst/connect_ms/idle set by JS in WAIT). */
 typedef struct rd_hs {
-  uint8_t buf[600];     /* greeting (<= 257) + request (<= 262) */
+  uint8_t buf[600];     /* SOCKS5: greeting (<= 257) + request (<= 262); VLESS: header (<= 533) */
   size_t len;
-  int stage;            /* 0 = greeting, 1 = request (no-auth selected and answered) */
+  int stage;            /* SOCKS5: 0 = greeting, 1 = request (no-auth selected and answered) */
+  size_t head;          /* VLESS: where the payload after the header starts in buf */
   struct sockaddr_storage peer;
-  uint8_t atyp;
+  uint8_t uuid[16];     /* VLESS */
+  uint8_t atyp;         /* SOCKS5 numbering (1 IPv4, 3 name, 4 IPv6), VLESS's mapped to it */
   char host[256];
   uint16_t port;
   struct sockaddr_storage dst;
   socklen_t dstlen;
   int64_t connect_ms;
+  uint8_t *prefix;      /* JS: bytes for the remote before anything else (a VLESS request header) */
+  size_t prefix_len;
+  int strip_vless;      /* JS: the remote answers with a VLESS response header to drop */
 } rd_hs;
 
 /* What the worker posts to the JS thread. */
@@ -57,7 +66,7 @@ typedef struct rd_msg {
   const char *kind;
   const char *reason;
   size_t len;
-  uint8_t bytes[600];
+  uint8_t bytes[600];   /* HANDOFF: what was read; REQUEST (VLESS): the payload after the header */
   struct sockaddr_storage peer;
 } rd_msg;
 

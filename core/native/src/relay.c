@@ -84,6 +84,7 @@ void rd_relay_ref(rd_relay *r) { atomic_fetch_add_explicit(&r->refs, 1, memory_o
 void rd_relay_unref(rd_relay *r) {
   if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1) return;
   rd_relay_close_fds(r);
+  if (r->hs) free(r->hs->prefix);
   free(r->hs);
   if (r->front) rd_front_unref(r->front);
   free(r);
@@ -110,8 +111,42 @@ static int fail(rd_relay *r, int side, int op) {
   return -1;
 }
 
+/*
+ * Reads and drops the remote's VLESS response header ([version 0][addons length][addons]) before
+ * the first splice of the down direction. 0: done or waiting for bytes; -1: error set.
+ */
+static int strip_vless(rd_relay *r) {
+  rd_dir *x = &r->dir[1];
+  uint8_t drop[256];
+  while (r->strip && x->may_read) {
+    size_t need = r->strip_got < 2 ? 2 - (size_t)r->strip_got : 2 + (size_t)r->strip_hdr[1] - r->strip_got;
+    uint8_t *into = r->strip_got < 2 ? r->strip_hdr + r->strip_got : drop;
+    ssize_t n = recv(r->fd[1], into, need, MSG_DONTWAIT);
+    if (n > 0) {
+      r->strip_got += (uint8_t)n;
+      if (r->strip_got >= 1 && r->strip_hdr[0] != 0) {
+        errno = EPROTO; /* not VLESS version 0 */
+        return fail(r, 1, RD_OP_READ);
+      }
+      if (r->strip_got >= 2 && r->strip_got == 2 + r->strip_hdr[1]) r->strip = 0;
+    } else if (n == 0) {
+      errno = ECONNRESET; /* closed before its response header */
+      return fail(r, 1, RD_OP_READ);
+    } else if (errno == EAGAIN) {
+      x->may_read = 0;
+    } else if (errno != EINTR) {
+      return fail(r, 1, RD_OP_READ);
+    }
+  }
+  return 0;
+}
+
 int rd_relay_pump(rd_relay *r, int d, int64_t now_ms) {
   rd_dir *x = &r->dir[d];
+  if (d == 1 && r->strip) {
+    if (strip_vless(r) < 0) return -1;
+    if (r->strip) return 0;
+  }
   int src = r->fd[d], dst = r->fd[1 - d];
   for (int round = 0; round < RD_PUMP_ROUNDS; round++) {
     int progress = 0;

@@ -71,6 +71,10 @@ typedef struct rd_relay {
   struct rd_front *front;  /* holds a reference on the front */
   struct rd_hs *hs;        /* handshake state, freed when the relay starts */
   int64_t deadline_ms;     /* handshake or connect deadline */
+  /* Remote -> client only after the remote's VLESS response header (version, addons) is dropped. */
+  uint8_t strip;           /* 1 while the header is still due */
+  uint8_t strip_got;       /* header bytes read so far */
+  uint8_t strip_hdr[2];
   struct rd_relay *hs_prev, *hs_next; /* worker's list of connections not yet relaying */
 } rd_relay;
 

@@ -149,6 +149,7 @@ static void on_socket_event(rd_worker *w, rd_endpoint *ep, uint32_t ev, int64_t 
 void rd_w_start_relay(rd_worker *w, rd_relay *r, int64_t now) {
   rd_w_hs_remove(w, r);
   r->phase = RD_PHASE_RELAY;
+  free(r->hs->prefix);
   free(r->hs);
   r->hs = NULL;
   r->last_active_ms = now;

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ConnMeta, Outbound, UdpConn } from '../../adapter';
-import { parseUuid } from '../../codec/vless';
+import { addressFromHost, encodeRequest, parseUuid } from '../../codec/vless';
 import type { Logger } from '../../log/logger';
 import { DeadlineQueue } from '../../route/deadline-queue';
 import { CoreError, type VlessProfileSpec } from '../../rpc';
@@ -10,6 +10,18 @@ import { VlessUdpConn } from './udp';
 
 export { VlessStream } from './stream';
 export { VlessTcpSocket } from './tcp-socket';
+
+/** A VLESS outbound over plain TCP, which the native front can dial itself. */
+export interface VlessNativeOutbound extends Outbound {
+  readonly type: 'vless';
+  /** Server, connect timeout and the request header for `meta`, or null (TLS, WebSocket). */
+  nativeTcp(meta: ConnMeta): { host: string; port: number; connectTimeoutMs: number; header: Buffer } | null;
+}
+
+/** Whether `o` is a VLESS outbound that can hand its plain-TCP dials to the native front. */
+export function isVlessNativeOutbound(o: Outbound): o is VlessNativeOutbound {
+  return o.type === 'vless' && typeof (o as Partial<VlessNativeOutbound>).nativeTcp === 'function';
+}
 
 export interface VlessOutboundOptions {
   log: Logger;
@@ -33,7 +45,7 @@ export interface VlessOutboundOptions {
  * when the profile has `udp: false`. close() stops the dial-deadline timer (dials still pending
  * then only end by themselves or their abort signal). Throws E_CONFIG_INVALID for a bad UUID or pin.
  */
-export function createVlessOutbound(tag: string, spec: VlessProfileSpec, opts: VlessOutboundOptions): Outbound {
+export function createVlessOutbound(tag: string, spec: VlessProfileSpec, opts: VlessOutboundOptions): VlessNativeOutbound {
   const tls = spec.tls === null ? null : {
     sni: spec.tls.sni || undefined,
     alpn: spec.tls.alpn,
@@ -53,6 +65,17 @@ export function createVlessOutbound(tag: string, spec: VlessProfileSpec, opts: V
     openUdp: async (meta: ConnMeta): Promise<UdpConn> => {
       if (!spec.udp) throw new CoreError('E_PROTO_UNSUPPORTED', `vless ${tag}: UDP is turned off for this profile`);
       return new VlessUdpConn((to) => dialVless(dialer, 'udp', to), opts.log, `vless ${tag} ${meta.id}`);
+    },
+    nativeTcp: (meta: ConnMeta) => {
+      if (spec.transport.type !== 'tcp' || tls !== null) return null;
+      const { host, port } = meta.destination;
+      let header: Buffer;
+      try {
+        header = encodeRequest({ uuid: dialer.uuid, command: 'tcp', port, address: addressFromHost(host) });
+      } catch {
+        return null; // the JS dial reports what is wrong with the destination
+      }
+      return { host: spec.host, port: spec.port, connectTimeoutMs: dialer.timeouts.timeoutMs, header };
     },
     close: () => dialer.timeouts.clear(),
   };
