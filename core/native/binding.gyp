@@ -3,7 +3,7 @@
   "targets": [
     {
       "target_name": "relaydesk_splice",
-      "sources": ["src/addon.c", "src/addon-front.c", "src/front.c", "src/front-conn.c", "src/relay.c", "src/worker.c"],
+      "sources": ["src/addon.c", "src/addon-front.c", "src/front.c", "src/front-conn.c", "src/front-proto.c", "src/relay.c", "src/worker.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "libraries": ["-lpthread"],

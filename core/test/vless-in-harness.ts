@@ -8,6 +8,7 @@ import { LogBus } from '../log/logger';
 import { createBlockOutbound } from '../outbound/block';
 import { createDirectOutbound } from '../outbound/direct';
 import { createRelay, createRouter, type EngineRelay } from '../route';
+import type { LookupFn } from '../route/lookup-cache';
 import { RouteSettings, VlessInboundSpec, parseHostPort, type RelayUser } from '../rpc';
 import { StatsCollector } from '../stats/collector';
 import { Store } from '../store/store';
@@ -46,6 +47,10 @@ export interface VlessRigOptions {
   /** Collector tick period. @default 100 */
   tickMs?: number;
   instanceId?: string;
+  /** RouteSettings input. @default rule mode, no LAN bypass, everything direct */
+  route?: unknown;
+  /** Replaces the router's resolver (ip_cidr rules). */
+  lookup?: LookupFn;
 }
 
 const dirs = tempDirs('relaydesk-vless-in-');
@@ -67,8 +72,8 @@ export async function startVlessRig(spec: Record<string, unknown>, opts: VlessRi
     ['direct', createDirectOutbound({ log: logs.logger('direct'), connectTimeoutMs: 3000 })],
     ['block', createBlockOutbound()],
   ]);
-  const settings = RouteSettings.parse({ mode: 'rule', lanBypass: false });
-  const router = createRouter({ settings: () => settings, outbound: (t) => outbounds.get(t), log: logs.logger('route') });
+  const settings = RouteSettings.parse(opts.route ?? { mode: 'rule', lanBypass: false });
+  const router = createRouter({ settings: () => settings, outbound: (t) => outbounds.get(t), log: logs.logger('route'), lookup: opts.lookup });
   const relay = createRelay({ router, stats: collector, log: logs.logger('relay') });
   let n = 0;
   const ctx = { instanceId, router, relay, stats: collector, accounting: collector, log: logs.logger(`instance:${instanceId}`), nextConnId: () => `v${++n}` };

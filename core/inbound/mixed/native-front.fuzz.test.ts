@@ -1,7 +1,7 @@
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { nativeAvailable } from '../../route/splice';
-import { fuzz, type Fuzz } from '../../test/mixed-codec-fuzz';
+import { poke } from '../../test/fuzz-poke';
+import { fuzz } from '../../test/mixed-codec-fuzz';
 import { curl } from '../../test/mixed-harness';
 import { mixedSuite } from '../../test/mixed-suite';
 
@@ -17,39 +17,6 @@ function seeds(port: number): Buffer[] {
     Buffer.from([5, 1, 2, 1, 1, 117, 1, 112]),
     Buffer.from('GET http://127.0.0.1/ HTTP/1.1\r\n\r\n'),
   ];
-}
-
-/**
- * Sends `data` in up to three writes, sometimes closing early; resolves once the server closed or
- * answered and went quiet (or 3 s passed: the handshake timeout is 300 ms, so a hang is a failure).
- */
-function poke(g: Fuzz, port: number, data: Buffer): Promise<'closed' | 'open'> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    let settled = false;
-    const done = (how: 'closed' | 'open') => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      s.destroy();
-      resolve(how);
-    };
-    const timer = setTimeout(() => done('open'), 3000);
-    s.on('data', () => undefined);
-    s.on('error', () => done('closed'));
-    s.on('close', () => done('closed'));
-    s.on('end', () => done('closed'));
-    const cuts = [g.int(data.length + 1), g.int(data.length + 1)].sort((a, b) => a - b);
-    const parts = [data.subarray(0, cuts[0]), data.subarray(cuts[0], cuts[1]), data.subarray(cuts[1])];
-    const closeEarly = g.int(6) === 0;
-    s.once('connect', async () => {
-      for (const part of parts) {
-        if (part.length > 0 && !s.destroyed) s.write(part);
-        await new Promise((r) => setTimeout(r, g.int(3)));
-      }
-      if (closeEarly) s.end();
-    });
-  });
 }
 
 describe.skipIf(!nativeAvailable())('native SOCKS5 front fuzz', () => {

@@ -3,12 +3,13 @@ import type { ConnMeta, RouteDecision } from '../../adapter';
 import { unmapIPv4 } from '../../codec/address';
 import { formatHostPort } from '../../common/net';
 import { dialError, isDirectOutbound } from '../../outbound/direct';
-import { createLookupCache, type LookupFn } from '../../route/lookup-cache';
 import { isVlessNativeOutbound } from '../../outbound/vless';
-import { CONN_CONNECTED, FRONT_BAD, FRONT_CLOSED, FRONT_HANDOFF, FRONT_REQUEST, PROTO_SOCKS5, type FrontAddon } from '../../route/splice';
+import { createLookupCache, type LookupFn } from '../../route/lookup-cache';
+import { FrontListener, socketFromFd, type FrontRequest } from '../../route/front-listener';
+import { CONN_CONNECTED, PROTO_SOCKS5, type FrontAddon } from '../../route/splice';
 import { CoreError } from '../../rpc';
 import { blockedByRule, logDialFailure, socksReplyFor } from './dial';
-import { runGuarded, type BadHandshakeKind, type Handshake, type MixedEnv } from './handshake';
+import { runGuarded, type Handshake, type MixedEnv } from './handshake';
 import { connectSocks5 } from './socks5-session';
 
 const EMPTY = Buffer.alloc(0);
@@ -33,16 +34,11 @@ export interface FrontInbound {
  * pipelined data, and requests routed to any other outbound (VLESS over TLS or WebSocket, SOCKS),
  * which then dial exactly as on the JS path.
  */
-export class NativeFront {
-  private front: object | null = null;
-  private bound = 0;
-  private closed: Promise<void> | null = null;
-  private onClosed: (() => void) | null = null;
-  /** Requests delivered and not answered yet, and relays running: closed with the inbound. */
-  private readonly conns = new Set<object>();
+export class NativeFront extends FrontListener {
   private readonly lookup: LookupFn;
 
-  constructor(private readonly addon: FrontAddon, private readonly env: MixedEnv, private readonly inbound: FrontInbound) {
+  constructor(addon: FrontAddon, private readonly env: MixedEnv, private readonly inbound: FrontInbound) {
+    super(addon, PROTO_SOCKS5, env.spec.handshakeTimeoutMs);
     const log = env.ctx.log;
     this.lookup = createLookupCache({
       onFailure: (host, reason) => {
@@ -51,43 +47,11 @@ export class NativeFront {
     });
   }
 
-  /** Binds `ip:port` (an IP literal); throws the errno error of bind/listen (code EADDRINUSE, ...). */
-  listen(ip: string, port: number): number {
-    const [front, bound] = this.addon.frontListen(ip, port, 511, this.env.spec.handshakeTimeoutMs, PROTO_SOCKS5, (type, ...args) => this.onEvent(type, args));
-    this.front = front;
-    this.bound = bound;
-    return bound;
+  protected onHandoff(socket: Socket, first: Buffer, stage: number): void {
+    this.inbound.serve(socket, first, stage === 1 ? 'request' : 'first');
   }
 
-  get port(): number {
-    return this.bound;
-  }
-
-  /** Stops listening and ends every connection the front still holds. */
-  close(): Promise<void> {
-    this.closed ??= new Promise<void>((resolve) => {
-      if (this.front === null) return resolve();
-      this.onClosed = resolve;
-      this.addon.frontClose(this.front);
-      for (const conn of this.conns) this.addon.close(conn);
-    });
-    return this.closed;
-  }
-
-  private onEvent(type: number, a: unknown[]): void {
-    if (type === FRONT_REQUEST) this.onRequest(a[0] as object, a[2] as string, a[3] as number, a[4] as string, a[5] as number);
-    else if (type === FRONT_HANDOFF) this.onHandoff(a[0] as number, a[1] as number, a[2] as Buffer);
-    else if (type === FRONT_BAD) this.onBad(a[0] as BadHandshakeKind | null, a[1] as string, a[2] as string, a[3] as number);
-    else if (type === FRONT_CLOSED) this.onClosed?.();
-  }
-
-  private onHandoff(fd: number, stage: number, first: Buffer): void {
-    const socket = new net.Socket({ fd, allowHalfOpen: true, readable: true, writable: true });
-    if (this.closed) socket.destroy();
-    else this.inbound.serve(socket, first, stage === 1 ? 'request' : 'first');
-  }
-
-  private onBad(kind: BadHandshakeKind | null, reason: string, address: string, port: number): void {
+  protected onBad(kind: string | null, reason: string, address: string, port: number): void {
     const { ctx, spec } = this.env;
     if (kind !== null) ctx.stats.badHandshake(ctx.instanceId, kind);
     if (ctx.log.enabled('debug')) {
@@ -96,7 +60,7 @@ export class NativeFront {
     }
   }
 
-  private onRequest(conn: object, host: string, port: number, address: string, peerPort: number): void {
+  protected onRequest({ conn, host, port, peerAddress: address, peerPort }: FrontRequest): void {
     const { ctx } = this.env;
     const meta: ConnMeta = {
       id: ctx.nextConnId(), instanceId: ctx.instanceId, inbound: 'socks5', network: 'tcp',
@@ -168,8 +132,8 @@ export class NativeFront {
   private release(conn: object, meta: ConnMeta, decision: RouteDecision): void {
     this.addon.frontRelease(conn, (fd) => {
       this.conns.delete(conn);
-      const socket = new net.Socket({ fd, allowHalfOpen: true, readable: true, writable: true });
-      const hs = this.closed ? null : this.inbound.handshake(socket);
+      const socket = socketFromFd(fd);
+      const hs = this.closing ? null : this.inbound.handshake(socket);
       if (hs === null) {
         socket.destroy();
         return;

@@ -7,7 +7,8 @@ import { addressFromHost, type VlessRequest } from '../../codec/vless';
 import { formatHostPort } from '../../common/net';
 import { dialError, isDirectOutbound } from '../../outbound/direct';
 import { createLookupCache, type LookupFn } from '../../route/lookup-cache';
-import { CONN_CONNECTED, FRONT_BAD, FRONT_CLOSED, FRONT_HANDOFF, FRONT_REQUEST, PROTO_VLESS, type FrontAddon } from '../../route/splice';
+import { FrontListener, socketFromFd, type FrontRequest } from '../../route/front-listener';
+import { CONN_CONNECTED, PROTO_VLESS, type FrontAddon } from '../../route/splice';
 import { CoreError, toCoreError, type RelayUser } from '../../rpc';
 import type { VlessBadHandshake, VlessEnv } from './env';
 import { serveTcp } from './tcp';
@@ -52,56 +53,18 @@ class NativeConnStream extends EventEmitter {
  * (flow), UDP and Mux, bad addresses, headers cut short; and so do users with a speed limit and
  * requests routed to another outbound, which then go through serveTcp.
  */
-export class VlessNativeFront {
-  private front: object | null = null;
-  private bound = 0;
-  private closed: Promise<void> | null = null;
-  private onClosed: (() => void) | null = null;
-  /** Requests not answered yet, and their streams once relaying: closed with the inbound. */
-  private readonly conns = new Set<object>();
+export class VlessNativeFront extends FrontListener {
   private readonly lookup: LookupFn = createLookupCache();
 
-  constructor(
-    private readonly addon: FrontAddon,
-    private readonly env: VlessEnv,
-    private readonly serve: (socket: Socket, first: Buffer) => void,
-  ) {}
-
-  /** Binds `ip:port` (an IP literal); throws the errno error of bind/listen. */
-  listen(ip: string, port: number): number {
-    const [front, bound] = this.addon.frontListen(ip, port, 511, this.env.spec.handshakeTimeoutMs, PROTO_VLESS, (type, ...a) => {
-      if (type === FRONT_REQUEST) this.onRequest(a[0] as object, a[2] as string, a[3] as number, a[4] as string, a[5] as number, a[6] as Buffer, a[7] as Buffer);
-      else if (type === FRONT_HANDOFF) this.onHandoff(a[0] as number, a[2] as Buffer);
-      else if (type === FRONT_BAD) this.onBad(a[0] as VlessBadHandshake | null, a[2] as string, a[3] as number);
-      else if (type === FRONT_CLOSED) this.onClosed?.();
-    });
-    this.front = front;
-    this.bound = bound;
-    return bound;
+  constructor(addon: FrontAddon, private readonly env: VlessEnv, private readonly serve: (socket: Socket, first: Buffer) => void) {
+    super(addon, PROTO_VLESS, env.spec.handshakeTimeoutMs);
   }
 
-  get port(): number {
-    return this.bound;
+  protected onHandoff(socket: Socket, first: Buffer): void {
+    this.serve(socket, first);
   }
 
-  /** Stops listening and ends the requests still waiting (relays end through UserLimits.closeAll). */
-  close(): Promise<void> {
-    this.closed ??= new Promise<void>((resolve) => {
-      if (this.front === null) return resolve();
-      this.onClosed = resolve;
-      this.addon.frontClose(this.front);
-      for (const conn of this.conns) this.addon.close(conn);
-    });
-    return this.closed;
-  }
-
-  private onHandoff(fd: number, first: Buffer): void {
-    const socket = new net.Socket({ fd, allowHalfOpen: true, readable: true, writable: true });
-    if (this.closed) socket.destroy();
-    else this.serve(socket, first);
-  }
-
-  private onBad(kind: VlessBadHandshake | null, address: string, port: number): void {
+  protected onBad(kind: string | null, _reason: string, address: string, port: number): void {
     const { ctx, spec } = this.env;
     if (kind !== null) ctx.stats.badHandshake(ctx.instanceId, kind);
     if (ctx.log.enabled('debug')) {
@@ -110,7 +73,10 @@ export class VlessNativeFront {
     }
   }
 
-  private onRequest(conn: object, host: string, port: number, address: string, peerPort: number, uuid: Buffer, head: Buffer): void {
+  protected onRequest(fr: FrontRequest): void {
+    const { conn, host, port, peerAddress: address, peerPort } = fr;
+    const uuid = fr.uuid!;
+    const head = fr.payload!;
     const { env } = this;
     const { ctx } = env;
     const source = { address: unmapIPv4(address), port: peerPort };
@@ -191,8 +157,8 @@ export class VlessNativeFront {
     this.addon.frontRelease(r.conn, (fd) => {
       this.conns.delete(r.conn);
       r.stream?.gone();
-      const socket = new net.Socket({ fd, allowHalfOpen: true, readable: true, writable: true });
-      if (this.closed || env.closing) return void socket.destroy();
+      const socket = socketFromFd(fd);
+      if (this.closing || env.closing) return void socket.destroy();
       socket.on('error', () => undefined); // the relay reports what matters
       if (routed === null) {
         const limit = env.limits.refusal(r.user, r.source.address, env.traffic.used(r.user.name));

@@ -58,156 +58,22 @@ void rd_front_added(rd_worker *w, rd_front *f, int64_t now) {
   if (watch(w, EPOLL_CTL_ADD, f->fd, &f->ep, EPOLLIN) < 0) stop_listening(w, f);
 }
 
-/* Posts RD_MSG_BAD for a handshake that ended, then drops the connection. */
-static void bad(rd_worker *w, rd_relay *r, const char *kind, const char *reason) {
-  rd_msg *m = rd_msg_new(RD_MSG_BAD, NULL, r->front);
-  if (m) {
-    m->kind = kind;
-    m->reason = reason;
-    m->peer = r->hs->peer;
-    rd_w_post(w, m);
-  }
-  rd_w_drop(w, r);
-}
-
-/* Gives the client's descriptor and what it sent to JS; `stage` says where JS picks up. */
-static void handoff(rd_worker *w, rd_relay *r) {
-  rd_msg *m = rd_msg_new(RD_MSG_HANDOFF, NULL, r->front);
-  if (!m) {
-    rd_w_drop(w, r);
-    return;
-  }
-  epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[0], NULL);
-  m->fd = r->fd[0];
-  r->fd[0] = -1;
-  m->stage = r->hs->stage;
-  m->len = r->hs->len;
-  memcpy(m->bytes, r->hs->buf, r->hs->len);
-  m->peer = r->hs->peer;
-  rd_w_post(w, m);
-  rd_w_drop(w, r);
-}
-
-static const char *stage_kind(const rd_relay *r) {
-  if (r->hs->len == 0) return NULL;
-  if (r->front->proto == RD_PROTO_VLESS) return "vless-truncated";
-  return r->hs->stage == 1 ? "socks5-request" : "socks5-greeting";
-}
-
-/* Posts the request to JS: the connection waits for its route. */
-static int request(rd_worker *w, rd_relay *r) {
-  r->phase = RD_PHASE_WAIT;
-  r->deadline_ms = 0; /* JS routes and dials under its own timeouts now */
-  rd_msg *m = rd_msg_new(RD_MSG_REQUEST, r, r->front);
-  if (!m) return rd_w_drop(w, r), 1;
-  if (r->front->proto == RD_PROTO_VLESS) {
-    m->len = r->hs->len - r->hs->head;
-    memcpy(m->bytes, r->hs->buf + r->hs->head, m->len);
-  }
-  rd_relay_ref(r);
-  rd_w_post(w, m);
-  return 1;
-}
-
-/*
- * A VLESS request header without addons for a TCP destination; anything else (another first
- * byte: HTTP for the fallback, addons, UDP, Mux, a bad address) is the JS inbound's to judge.
- */
-static int parse_vless(rd_worker *w, rd_relay *r) {
-  rd_hs *hs = r->hs;
-  const uint8_t *b = hs->buf;
-  if (b[0] != 0) return handoff(w, r), 1;
-  if (hs->len < 18) return 0;
-  if (b[17] != 0) return handoff(w, r), 1; /* addons (flow) */
-  if (hs->len < 19) return 0;
-  if (b[18] != 1) return handoff(w, r), 1; /* UDP, Mux (no address follows) or unknown */
-  if (hs->len < 22) return 0;
-  size_t need;
-  switch (b[21]) {
-    case 1: need = 26; break;
-    case 2: need = hs->len > 22 && b[22] != 0 ? 23 + (size_t)b[22] : 0; break;
-    case 3: need = 38; break;
-    default: return handoff(w, r), 1;
-  }
-  if (need == 0) return hs->len > 22 ? (handoff(w, r), 1) : 0;
-  if (hs->len < need) return 0;
-  memcpy(hs->uuid, b + 1, 16);
-  hs->port = (uint16_t)(b[19] << 8 | b[20]);
-  if (b[21] == 2) {
-    for (size_t i = 0; i < b[22]; i++) {
-      if (b[23 + i] < 0x21 || b[23 + i] > 0x7e) return handoff(w, r), 1;
-    }
-    hs->atyp = 3;
-    memcpy(hs->host, b + 23, b[22]);
-    hs->host[b[22]] = 0;
-  } else {
-    hs->atyp = b[21] == 1 ? 1 : 4;
-    memcpy(hs->host, b + 22, b[21] == 1 ? 4 : 16);
-  }
-  hs->head = need;
-  return request(w, r);
-}
-
-/* Parses what arrived; returns 1 when the connection left the handshake (request, handoff, drop). */
-static int parse(rd_worker *w, rd_relay *r) {
-  rd_hs *hs = r->hs;
-  const uint8_t *b = hs->buf;
-  if (r->front->proto == RD_PROTO_VLESS) return parse_vless(w, r);
-  if (hs->stage == 0) {
-    if (hs->len < 2) return hs->len >= 1 && b[0] != 5 ? (handoff(w, r), 1) : 0;
-    if (b[0] != 5 || b[1] == 0) return handoff(w, r), 1;
-    size_t end = 2 + (size_t)b[1];
-    if (hs->len < end) return 0;
-    if (memchr(b + 2, 0x00, b[1]) == NULL) return handoff(w, r), 1; /* no "no auth": JS decides */
-    static const uint8_t no_auth[2] = { 5, 0 };
-    if (write(r->fd[0], no_auth, 2) != 2) return bad(w, r, "socks5-greeting", "cannot answer the greeting"), 1;
-    memmove(hs->buf, b + end, hs->len - end);
-    hs->len -= end;
-    hs->stage = 1;
-  }
-  if (hs->len < 5) return 0;
-  /* CONNECT with a valid address only; BIND, UDP ASSOCIATE and every error are JS's to answer. */
-  if (b[0] != 5 || b[1] != 1 || b[2] != 0) return handoff(w, r), 1;
-  size_t need;
-  switch (b[3]) {
-    case 1: need = 10; break;
-    case 4: need = 22; break;
-    case 3: need = b[4] == 0 ? 0 : 7 + (size_t)b[4]; break;
-    default: need = 0;
-  }
-  if (need == 0 || hs->len > need) return handoff(w, r), 1; /* bad ATYP, empty name, pipelined data */
-  if (hs->len < need) return 0;
-  hs->atyp = b[3];
-  if (b[3] == 3) {
-    /* Printable ASCII only, as the JS codec demands; it explains the refusal. */
-    for (size_t i = 0; i < b[4]; i++) {
-      if (b[5 + i] < 0x21 || b[5 + i] > 0x7e) return handoff(w, r), 1;
-    }
-    memcpy(hs->host, b + 5, b[4]);
-    hs->host[b[4]] = 0;
-  } else {
-    memcpy(hs->host, b + 4, b[3] == 1 ? 4 : 16); /* raw address bytes; JS formats them */
-  }
-  hs->port = (uint16_t)(b[need - 2] << 8 | b[need - 1]);
-  return request(w, r);
-}
-
 static void on_readable(rd_worker *w, rd_relay *r) {
   rd_hs *hs = r->hs;
   for (;;) {
-    if (hs->len == sizeof hs->buf) return handoff(w, r);
+    if (hs->len == sizeof hs->buf) return rd_front_handoff(w, r);
     ssize_t n = read(r->fd[0], hs->buf + hs->len, sizeof hs->buf - hs->len);
     if (n > 0) {
       hs->len += (size_t)n;
-      if (parse(w, r)) return;
+      if (rd_front_parse(w, r)) return;
     } else if (n == 0) {
       /* VLESS: the JS inbound tells a truncated header from an unknown user (it reads the EOF). */
-      if (r->front->proto == RD_PROTO_VLESS && hs->len > 0) return handoff(w, r);
-      return bad(w, r, stage_kind(r), "client closed during the handshake");
+      if (r->front->proto == RD_PROTO_VLESS && hs->len > 0) return rd_front_handoff(w, r);
+      return rd_front_bad(w, r, rd_front_stage_kind(r), "client closed during the handshake");
     } else if (errno == EAGAIN) {
       return;
     } else if (errno != EINTR) {
-      return bad(w, r, stage_kind(r), "client closed during the handshake");
+      return rd_front_bad(w, r, rd_front_stage_kind(r), "client closed during the handshake");
     }
   }
 }
@@ -410,7 +276,7 @@ void rd_front_sweep(rd_worker *w, int64_t now) {
     if (r->deadline_ms > now) {
       if (r->deadline_ms < next) next = r->deadline_ms;
     } else if (r->phase == RD_PHASE_HANDSHAKE) {
-      bad(w, r, "timeout", "handshake timeout");
+      rd_front_bad(w, r, "timeout", "handshake timeout");
     } else if (r->phase == RD_PHASE_CONNECTING) {
       connect_failed(w, r, ETIMEDOUT);
     }

@@ -43,6 +43,16 @@ void rd_w_start_relay(rd_worker *w, rd_relay *r, int64_t now);
 void rd_w_hs_remove(rd_worker *w, rd_relay *r);
 void rd_w_deadline(rd_worker *w, int64_t at);
 
+/* front-proto.c: parsing a front connection's first bytes. */
+/* Parses what arrived; returns 1 when the connection left the handshake (request, handoff, drop). */
+int rd_front_parse(rd_worker *w, rd_relay *r);
+/* Gives the client's descriptor and what it sent to JS. */
+void rd_front_handoff(rd_worker *w, rd_relay *r);
+/* Posts RD_MSG_BAD for a handshake that ended, then drops the connection. */
+void rd_front_bad(rd_worker *w, rd_relay *r, const char *kind, const char *reason);
+/* The bad-handshake kind of a connection closed now (NULL: nothing was read). */
+const char *rd_front_stage_kind(const rd_relay *r);
+
 /* front-conn.c: the worker's side of fronts. */
 void rd_front_added(rd_worker *w, rd_front *f, int64_t now);
 void rd_front_accept(rd_worker *w, rd_front *f, int64_t now);

@@ -1,0 +1,36 @@
+import net from 'node:net';
+import type { Fuzz } from './mixed-codec-fuzz';
+
+/**
+ * A fuzz client: sends `data` to 127.0.0.1:`port` in up to three writes, sometimes half-closing
+ * after; resolves 'closed' once the server closed, or 'open' after 3 s (the suites set their
+ * timeouts well below, so 'open' means the server lost track of a client).
+ */
+export function poke(g: Fuzz, port: number, data: Buffer): Promise<'closed' | 'open'> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    let settled = false;
+    const done = (how: 'closed' | 'open') => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      s.destroy();
+      resolve(how);
+    };
+    const timer = setTimeout(() => done('open'), 3000);
+    s.on('data', () => undefined);
+    s.on('error', () => done('closed'));
+    s.on('close', () => done('closed'));
+    s.on('end', () => done('closed'));
+    const cuts = [g.int(data.length + 1), g.int(data.length + 1)].sort((a, b) => a - b);
+    const parts = [data.subarray(0, cuts[0]), data.subarray(cuts[0], cuts[1]), data.subarray(cuts[1])];
+    const closeEarly = g.int(6) === 0;
+    s.once('connect', async () => {
+      for (const part of parts) {
+        if (part.length > 0 && !s.destroyed) s.write(part);
+        await new Promise((r) => setTimeout(r, g.int(3)));
+      }
+      if (closeEarly) s.end();
+    });
+  });
+}
