@@ -150,6 +150,7 @@ describe.skipIf(!nativeAvailable())('native SOCKS5 front', () => {
       const lasted = await c.closed;
       expect(lasted).toBeGreaterThanOrEqual(900);
       expect(lasted).toBeLessThan(5000);
+      await r.stats.waitClosed(1); // the client may see the close before JS has heard of it
       expect(r.logs.entries({ limit: 100, level: 'debug' }).map((e) => e.message).join('\n')).toMatch(/closed \(native relay: idle timeout\)/);
     } finally {
       await echo.close();
