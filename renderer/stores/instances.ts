@@ -65,10 +65,10 @@ export const useInstancesStore = defineStore('instances', () => {
     }
   }
 
-  /** Creates (and starts) an instance; the engine's error is returned, not thrown, for the form. */
-  async function create(input: CreateInstanceInput): Promise<{ instance: Instance } | { error: ActionError }> {
+  /** Runs a create or update and puts the result in the list; the engine's error is returned, not thrown, for the form. */
+  async function saved(call: () => Promise<Instance>): Promise<{ instance: Instance } | { error: ActionError }> {
     try {
-      const instance = await engine.core().createInstance(input);
+      const instance = await call();
       upsert(instance);
       return { instance };
     } catch (err) {
@@ -76,16 +76,11 @@ export const useInstancesStore = defineStore('instances', () => {
     }
   }
 
-  /** Applies an edit (a new spec restarts a running instance); errors as for `create`. */
-  async function update(input: UpdateInstanceInput): Promise<{ instance: Instance } | { error: ActionError }> {
-    try {
-      const instance = await engine.core().updateInstance(input);
-      upsert(instance);
-      return { instance };
-    } catch (err) {
-      return { error: toActionError(err) };
-    }
-  }
+  /** Creates (and starts) an instance. */
+  const create = (input: CreateInstanceInput) => saved(() => engine.core().createInstance(input));
+
+  /** Applies an edit (a new spec restarts a running instance). */
+  const update = (input: UpdateInstanceInput) => saved(() => engine.core().updateInstance(input));
 
   return {
     list, loaded, busy, errors, create, update,
