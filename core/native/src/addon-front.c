@@ -1,17 +1,21 @@
 /*
  * N-API glue of native fronts:
- *   frontListen(ip, port, backlog, handshakeMs, proto, onEvent) -> [front, boundPort]
- *     proto 0: SOCKS5 (no-auth greeting, CONNECT); 1: VLESS (header without addons, TCP command)
+ *   frontListen(ip, port, backlog, handshakeMs, proto, onEvent[, tlsServerContext, wsPath]) -> [front, boundPort]
+ *     proto 0: SOCKS5 (no-auth greeting, CONNECT); 1: VLESS (header without addons, TCP command),
+ *     over TLS with a server context (addon-tls.c), or over WebSocket upgrades to wsPath
  *     onEvent(0, conn, atyp, host, port, peerAddress, peerPort[, uuid, payload])
  *                                                                a request to route (VLESS: its
  *                                                                UUID and the bytes after the header)
- *     onEvent(1, fd, stage, bytes, peerAddress, peerPort)        the JS inbound takes over
+ *     onEvent(1, fd, stage, bytes, peerAddress, peerPort)        the JS inbound takes over (stage 2:
+ *                                                                a socketpair to a TLS/WebSocket client)
  *     onEvent(2, kind | null, reason, peerAddress, peerPort)      a handshake ended badly
  *     onEvent(3)                                                 the listener is closed
  *   frontClose(front)
- *   frontConnect(conn, ip, port, connectMs, idleMs, onConn[, prefix, stripVless])
+ *   frontConnect(conn, ip, port, connectMs, idleMs, onConn[, prefix, stripVless, tlsClientContext, wsPath, wsHost])
  *     onConn(1) connected, onConn(2, err?) ended; `prefix` goes to the remote first (a VLESS request
- *     header), and with stripVless the remote's VLESS response header is dropped
+ *     header), and with stripVless the remote's VLESS response header is dropped; with a client
+ *     context the remote is TLS, with wsPath/wsHost a WebSocket (err.syscall "handshake" when that
+ *     failed, err.reason says why)
  *   frontReject(conn, rep)                                    SOCKS5 failure reply, then close
  *   frontRelease(conn, onFd)                                  onFd(fd): the client is JS's now
  * sample(conn) and close(conn) are the splice relay's own.
@@ -168,8 +172,26 @@ static void finalize_front(napi_env env, void *data, void *hint) {
   rd_front_unref(data);
 }
 
+/* An optional string argument (undefined: NULL), copied; 0 (thrown) when it is something else. */
+static int optional_string(napi_env env, napi_value v, char **out, const char *usage) {
+  napi_valuetype t;
+  size_t len;
+  *out = NULL;
+  if (napi_typeof(env, v, &t) != napi_ok || t == napi_undefined) return 1;
+  if (t != napi_string || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || len == 0 || len > 2048) goto bad;
+  *out = malloc(len + 1);
+  if (!*out) goto bad;
+  napi_get_value_string_utf8(env, v, *out, len + 1, &len);
+  if (strlen(*out) == len && !strpbrk(*out, "\r\n")) return 1;
+  free(*out);
+  *out = NULL;
+bad:
+  napi_throw_type_error(env, NULL, usage);
+  return 0;
+}
+
 static napi_value front_listen(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
+  napi_value argv[8];
   rd_env *e;
   char ip[INET6_ADDRSTRLEN + 1];
   int32_t port, backlog, proto;
@@ -178,13 +200,30 @@ static napi_value front_listen(napi_env env, napi_callback_info info) {
       napi_get_value_int32(env, argv[1], &port) != napi_ok || napi_get_value_int32(env, argv[2], &backlog) != napi_ok ||
       napi_get_value_double(env, argv[3], &hs_ms) != napi_ok || napi_get_value_int32(env, argv[4], &proto) != napi_ok ||
       !is_function(env, argv[5]) || port < 0 || port > 65535 || (proto != RD_PROTO_SOCKS5 && proto != RD_PROTO_VLESS)) {
-    napi_throw_type_error(env, NULL, "frontListen(ip, port, backlog, handshakeMs, proto, onEvent)");
+    napi_throw_type_error(env, NULL, "frontListen(ip, port, backlog, handshakeMs, proto, onEvent[, tlsServerContext])");
     return NULL;
   }
-  if (!rd_env_worker(env, e)) return NULL;
+  size_t argc = 8;
+  napi_valuetype t = napi_undefined;
+  rd_tls_ctx *tls = NULL;
+  char *ws_path = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 7 && napi_typeof(env, argv[6], &t) == napi_ok && t != napi_undefined &&
+      (proto != RD_PROTO_VLESS || (tls = rd_tls_ctx_arg(env, argv[6], 1)) == NULL)) {
+    napi_throw_type_error(env, NULL, "frontListen: TLS needs a tlsServerContext and the VLESS protocol");
+    return NULL;
+  }
+  if (argc >= 8 && !optional_string(env, argv[7], &ws_path, "frontListen: wsPath must be a path")) return NULL;
+  if (ws_path && (proto != RD_PROTO_VLESS || tls || ws_path[0] != '/')) {
+    free(ws_path);
+    napi_throw_type_error(env, NULL, "frontListen: WebSocket needs the VLESS protocol, a path, and no TLS");
+    return NULL;
+  }
+  if (!rd_env_worker(env, e)) return free(ws_path), NULL;
   int bound;
   int fd = rd_front_listen(ip, port, backlog, &bound);
   if (fd < 0) {
+    free(ws_path);
     napi_value err = rd_errno_error(env, rd_errno_code(errno), rd_errno_code(errno));
     napi_set_named_property(env, err, "syscall", str(env, "listen"));
     napi_throw(env, err);
@@ -192,6 +231,7 @@ static napi_value front_listen(napi_env env, napi_callback_info info) {
   }
   rd_front *f = calloc(1, sizeof *f);
   if (!f) {
+    free(ws_path);
     close(fd);
     napi_throw(env, rd_errno_error(env, "ENOMEM", "out of memory"));
     return NULL;
@@ -201,6 +241,11 @@ static napi_value front_listen(napi_env env, napi_callback_info info) {
   f->ep.side = RD_SIDE_LISTENER;
   f->fd = fd;
   f->proto = proto;
+  f->ws_path = ws_path;
+  if (tls) {
+    rd_tls_ctx_ref(tls);
+    f->tls = tls;
+  }
   f->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   f->handshake_ms = hs_ms > 0 && hs_ms < 1e9 ? (int64_t)hs_ms : 10000;
   napi_value handle, out;
@@ -280,8 +325,8 @@ static void queue_with_callback(napi_env env, rd_env *e, rd_relay *r, int op, na
 }
 
 static napi_value front_connect(napi_env env, napi_callback_info info) {
-  static const char *usage = "frontConnect(conn, ip, port, connectMs, idleMs, onConn[, prefix, stripVless])";
-  napi_value argv[8];
+  static const char *usage = "frontConnect(conn, ip, port, connectMs, idleMs, onConn[, prefix, stripVless, tlsClientContext, wsPath, wsHost])";
+  napi_value argv[11];
   rd_env *e;
   char ip[INET6_ADDRSTRLEN + 1];
   int32_t port;
@@ -314,9 +359,29 @@ static napi_value front_connect(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "frontConnect: not an IP address");
     return NULL;
   }
-  size_t argc = 8;
+  size_t argc = 11;
   napi_valuetype t = napi_undefined;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  rd_tls_ctx *tls = NULL;
+  if (argc >= 9 && napi_typeof(env, argv[8], &t) == napi_ok && t != napi_undefined && (tls = rd_tls_ctx_arg(env, argv[8], 0)) == NULL) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  char *ws_path = NULL, *ws_host = NULL;
+  if (argc >= 11 && (!optional_string(env, argv[9], &ws_path, usage) || !optional_string(env, argv[10], &ws_host, usage))) {
+    free(ws_path);
+    return NULL;
+  }
+  if ((ws_path == NULL) != (ws_host == NULL) || (ws_path && tls)) {
+    free(ws_path);
+    free(ws_host);
+    napi_throw_type_error(env, NULL, "frontConnect: a WebSocket needs a path and a Host header, and no TLS");
+    return NULL;
+  }
+  free(hs->ws_path);
+  free(hs->ws_host);
+  hs->ws_path = ws_path;
+  hs->ws_host = ws_host;
   if (argc >= 8 && napi_typeof(env, argv[6], &t) == napi_ok && t != napi_undefined) {
     void *bytes;
     size_t len;
@@ -335,6 +400,11 @@ static napi_value front_connect(napi_env env, napi_callback_info info) {
     memcpy(hs->prefix, bytes, len);
     hs->prefix_len = len;
     hs->strip_vless = strip;
+  }
+  if (tls) {
+    rd_tls_ctx_ref(tls);
+    if (hs->tls_client) rd_tls_ctx_unref(hs->tls_client);
+    hs->tls_client = tls;
   }
   hs->connect_ms = connect_ms > 0 && connect_ms < 1e9 ? (int64_t)connect_ms : 10000;
   r->idle_ms = idle_ms > 0 && idle_ms < 1e12 ? (int64_t)idle_ms : 0;

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "addon.h"
+#include "layer.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -43,14 +44,23 @@ napi_value rd_end_error(napi_env env, const rd_relay *r) {
   napi_get_undefined(env, &undef);
   if (r->end_kind == RD_END_IDLE) return rd_errno_error(env, "ETIMEDOUT", "idle timeout");
   if (r->end_kind != RD_END_ERROR) return undef;
-  static const char *ops[] = { "read", "write", "socket", "connect" };
+  static const char *ops[] = { "read", "write", "socket", "connect", "TLS handshake" };
   const char *code = rd_errno_code(r->end_errno);
-  char message[96];
-  snprintf(message, sizeof message, "%s %s %s", r->end_side ? "remote" : "client", ops[r->end_op], code);
+  char message[256];
+  const rd_layer *l = r->layer[r->end_side ? 1 : 0];
+  int n = snprintf(message, sizeof message, "%s %s %s", r->end_side ? "remote" : "client", ops[r->end_op], code);
+  /* What TLS said ("certificate verify failed"), when it was TLS that failed. */
+  if (l && l->why[0] && (r->end_op == RD_OP_HANDSHAKE || r->end_errno == EPROTO)) snprintf(message + n, sizeof message - (size_t)n, " (%s)", l->why);
   napi_value err = rd_errno_error(env, code, message);
   napi_value syscall;
-  napi_create_string_utf8(env, r->end_op == RD_OP_CONNECT ? "connect" : "splice", NAPI_AUTO_LENGTH, &syscall);
+  const char *sc = r->end_op == RD_OP_CONNECT ? "connect" : r->end_op == RD_OP_HANDSHAKE ? "handshake" : "splice";
+  napi_create_string_utf8(env, sc, NAPI_AUTO_LENGTH, &syscall);
   napi_set_named_property(env, err, "syscall", syscall);
+  if (l && l->why[0] && (r->end_op == RD_OP_HANDSHAKE || r->end_errno == EPROTO)) {
+    napi_value reason;
+    napi_create_string_utf8(env, l->why, NAPI_AUTO_LENGTH, &reason);
+    napi_set_named_property(env, err, "reason", reason);
+  }
   return err;
 }
 
@@ -265,5 +275,6 @@ NAPI_MODULE_INIT() {
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   CHECK(env, rd_front_define(env, exports, e));
+  CHECK(env, rd_tls_define(env, exports));
   return exports;
 }

@@ -31,6 +31,11 @@ void rd_env_release(napi_env env, rd_env *e);
 /* Calls a stored callback (deleting the reference when `last`) with argc values; last with argc 0 only drops it. */
 void rd_call_ref(napi_env env, void **ref, int last, size_t argc, napi_value *argv);
 
+/* addon-tls.c */
+/* The TLS context a handle holds (server or client, as asked), or NULL when it is not one. */
+rd_tls_ctx *rd_tls_ctx_arg(napi_env env, napi_value v, int server);
+napi_status rd_tls_define(napi_env env, napi_value exports);
+
 /* addon-front.c */
 void rd_front_call_js(napi_env env, rd_env *e, rd_msg *m);
 napi_status rd_front_define(napi_env env, napi_value exports, rd_env *e);

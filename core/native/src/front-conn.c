@@ -10,10 +10,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+
+#include <sys/socket.h>
 
 #define ACCEPTS_PER_TURN 64
 
@@ -58,20 +61,72 @@ void rd_front_added(rd_worker *w, rd_front *f, int64_t now) {
   if (watch(w, EPOLL_CTL_ADD, f->fd, &f->ep, EPOLLIN) < 0) stop_listening(w, f);
 }
 
-static void on_readable(rd_worker *w, rd_relay *r) {
+/* A TLS handshake with the client failed: counted as "protocol" unless the client just left. */
+static void client_layer_failed(rd_worker *w, rd_relay *r) {
+  int left = errno == ECONNRESET || errno == EPIPE;
+  rd_front_bad(w, r, left ? NULL : "protocol", r->layer[0]->why);
+}
+
+/*
+ * A WebSocket front reads the upgrade request first: a valid upgrade to its path is answered 101
+ * here and the VLESS header then comes in frames; anything else goes to the JS acceptor as is.
+ * Returns 1 when the connection left this stage or was handed over, 0 when the head is incomplete.
+ */
+static int ws_upgrade(rd_worker *w, rd_relay *r, int64_t now) {
   rd_hs *hs = r->hs;
   for (;;) {
-    if (hs->len == sizeof hs->buf) return rd_front_handoff(w, r);
+    if (hs->len == sizeof hs->buf) return rd_front_handoff(w, r, now), 1; /* a long head: JS reads it */
     ssize_t n = read(r->fd[0], hs->buf + hs->len, sizeof hs->buf - hs->len);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+      if (hs->len > 0) return rd_front_handoff(w, r, now), 1;
+      return rd_front_bad(w, r, NULL, "client closed during the handshake"), 1;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN) return 0;
+      continue;
+    }
+    hs->len += (size_t)n;
+    size_t end;
+    char accept[29];
+    int rc = rd_ws_server_head(hs->buf, hs->len, r->front->ws_path, &end, accept);
+    if (rc == 0) continue;
+    if (rc < 0) return rd_front_handoff(w, r, now), 1;
+    char answer[160];
+    int alen = snprintf(answer, sizeof answer, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+    if (write(r->fd[0], answer, (size_t)alen) != alen || !(r->layer[0] = rd_ws_server_layer(hs->buf + end, hs->len - end))) {
+      return rd_front_bad(w, r, NULL, "cannot answer the upgrade"), 1;
+    }
+    hs->len = 0;
+    hs->layer_up = 1;
+    return 0;
+  }
+}
+
+static void on_readable(rd_worker *w, rd_relay *r, int64_t now) {
+  rd_hs *hs = r->hs;
+  if (r->front->ws_path && !hs->layer_up && (ws_upgrade(w, r, now) || !hs->layer_up)) return;
+  rd_layer *l = r->layer[0];
+  if (l && !hs->layer_up) {
+    int rc = l->ops->handshake(l, r->fd[0]);
+    if (rc == 0) return;
+    if (rc < 0) return client_layer_failed(w, r);
+    hs->layer_up = 1;
+  }
+  for (;;) {
+    if (hs->len == sizeof hs->buf) return rd_front_handoff(w, r, now);
+    ssize_t n = rd_side_read(r, 0, hs->buf + hs->len, sizeof hs->buf - hs->len);
     if (n > 0) {
       hs->len += (size_t)n;
-      if (rd_front_parse(w, r)) return;
+      if (rd_front_parse(w, r, now)) return;
     } else if (n == 0) {
       /* VLESS: the JS inbound tells a truncated header from an unknown user (it reads the EOF). */
-      if (r->front->proto == RD_PROTO_VLESS && hs->len > 0) return rd_front_handoff(w, r);
+      if (r->front->proto == RD_PROTO_VLESS && hs->len > 0) return rd_front_handoff(w, r, now);
       return rd_front_bad(w, r, rd_front_stage_kind(r), "client closed during the handshake");
     } else if (errno == EAGAIN) {
       return;
+    } else if (errno == EPROTO && l) {
+      return client_layer_failed(w, r);
     } else if (errno != EINTR) {
       return rd_front_bad(w, r, rd_front_stage_kind(r), "client closed during the handshake");
     }
@@ -111,38 +166,39 @@ void rd_front_accept(rd_worker *w, rd_front *f, int64_t now) {
     r->deadline_ms = now + f->handshake_ms;
     rd_w_insert(w, r);
     rd_w_deadline(w, r->deadline_ms);
-    if (watch(w, EPOLL_CTL_ADD, fd, &r->ep[0], EPOLLIN | EPOLLRDHUP | EPOLLET) < 0) {
+    /* TLS: the handshake may have to wait for room to write as well. */
+    uint32_t events = f->tls ? EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET : EPOLLIN | EPOLLRDHUP | EPOLLET;
+    if ((f->tls && !(r->layer[0] = rd_tls_layer(f->tls, fd))) || watch(w, EPOLL_CTL_ADD, fd, &r->ep[0], events) < 0) {
       rd_w_drop(w, r);
       continue;
     }
-    on_readable(w, r);
+    on_readable(w, r, now);
   }
 }
 
 static void reply_and_relay(rd_worker *w, rd_relay *r, const uint8_t *reply, size_t len, int64_t now);
 
-static void write_all_or_end(rd_worker *w, rd_relay *r, const uint8_t *reply, size_t len, int err) {
-  if (len > 0) {
-    ssize_t n = write(r->fd[0], reply, len);
+/* A failed dial (op RD_OP_CONNECT, or RD_OP_HANDSHAKE for TLS to the remote): SOCKS5 answers with
+   its reply code; VLESS closes with no response, as v2ray does. */
+static void dial_failed(rd_worker *w, rd_relay *r, int err, int op) {
+  if (r->front->proto == RD_PROTO_SOCKS5) {
+    uint8_t reply[10];
+    rd_socks_fail_reply(reply, rd_socks_rep_for_errno(err));
+    ssize_t n = write(r->fd[0], reply, sizeof reply);
     (void)n; /* a fresh socket takes ten bytes; if the client is gone the END says why anyway */
   }
   r->end_errno = err;
   r->end_side = 1;
-  r->end_op = RD_OP_CONNECT;
+  r->end_op = op;
   rd_w_end_relay(w, r, RD_END_ERROR);
 }
 
-/* A failed dial: SOCKS5 answers with its reply code; VLESS closes with no response, as v2ray does. */
-static void connect_failed(rd_worker *w, rd_relay *r, int err) {
-  uint8_t reply[10];
-  rd_socks_fail_reply(reply, rd_socks_rep_for_errno(err));
-  write_all_or_end(w, r, reply, r->front->proto == RD_PROTO_VLESS ? 0 : sizeof reply, err);
-}
+static void connect_failed(rd_worker *w, rd_relay *r, int err) { dial_failed(w, r, err, RD_OP_CONNECT); }
 
-/* Writes `len` bytes to a fresh socket in full, or returns -1 (errno set). */
-static int write_fresh(int fd, const uint8_t *b, size_t len) {
+/* Writes `len` bytes to a fresh connection in full (through its layer), or returns -1 (errno set). */
+static int write_fresh(rd_relay *r, int side, const uint8_t *b, size_t len) {
   while (len > 0) {
-    ssize_t n = write(fd, b, len);
+    ssize_t n = rd_side_write(r, side, b, len);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       if (n == 0 || errno == EAGAIN) errno = ENOBUFS; /* a few hundred bytes never fill a new socket */
@@ -156,13 +212,14 @@ static int write_fresh(int fd, const uint8_t *b, size_t len) {
 
 static void connected(rd_worker *w, rd_relay *r, int64_t now) {
   rd_hs *hs = r->hs;
-  if (rd_relay_open_pipes(r) < 0) return connect_failed(w, r, errno);
+  /* Layered relays copy through buffers: no pipes. */
+  if (!r->layer[0] && !r->layer[1] && rd_relay_open_pipes(r) < 0) return connect_failed(w, r, errno);
   /* What the destination gets first: the VLESS client's payload after its header, or the VLESS
      request header JS built for the server. */
   const uint8_t *first = hs->prefix ? hs->prefix : hs->buf + hs->head;
   size_t first_len = hs->prefix ? hs->prefix_len : hs->len - hs->head;
   if (r->front->proto != RD_PROTO_VLESS && !hs->prefix) first_len = 0;
-  if (first_len > 0 && write_fresh(r->fd[1], first, first_len) < 0) return connect_failed(w, r, errno);
+  if (first_len > 0 && write_fresh(r, 1, first, first_len) < 0) return connect_failed(w, r, errno);
   /* The client's own payload counts as moved up; a request header JS built does not. */
   if (!hs->prefix) atomic_fetch_add_explicit(&r->dir[0].moved, first_len, memory_order_relaxed);
   r->strip = hs->strip_vless ? 1 : 0;
@@ -190,7 +247,7 @@ static void connected(rd_worker *w, rd_relay *r, int64_t now) {
 
 /* Answers the client, tells JS the relay runs, and starts it. */
 static void reply_and_relay(rd_worker *w, rd_relay *r, const uint8_t *reply, size_t len, int64_t now) {
-  if (write(r->fd[0], reply, len) != (ssize_t)len) {
+  if (write_fresh(r, 0, reply, len) < 0) {
     r->end_errno = errno ? errno : EPIPE;
     r->end_side = 0;
     r->end_op = RD_OP_WRITE;
@@ -208,8 +265,21 @@ static void check_connect(rd_worker *w, rd_relay *r, int64_t now) {
   int err = 0;
   socklen_t len = sizeof err;
   if (getsockopt(r->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-  if (err == 0) connected(w, r, now);
-  else connect_failed(w, r, err);
+  if (err != 0) return connect_failed(w, r, err);
+  rd_hs *hs = r->hs;
+  if ((hs->tls_client || hs->ws_path) && !hs->layer_up) {
+    /* TLS or a WebSocket upgrade to the remote first (a VLESS server on either); the connect
+       deadline covers it too. */
+    if (!r->layer[1]) {
+      r->layer[1] = hs->tls_client ? rd_tls_layer(hs->tls_client, r->fd[1]) : rd_ws_client_layer(hs->ws_path, hs->ws_host);
+      if (!r->layer[1]) return connect_failed(w, r, ENOMEM);
+    }
+    int rc = r->layer[1]->ops->handshake(r->layer[1], r->fd[1]);
+    if (rc == 0) return;
+    if (rc < 0) return dial_failed(w, r, errno, RD_OP_HANDSHAKE);
+    hs->layer_up = 1;
+  }
+  connected(w, r, now);
 }
 
 void rd_front_connect(rd_worker *w, rd_relay *r, int64_t now) {
@@ -239,23 +309,50 @@ void rd_front_reject(rd_worker *w, rd_relay *r, int rep) {
   rd_w_end_relay(w, r, RD_END_CLOSED);
 }
 
-void rd_front_release(rd_worker *w, rd_relay *r) {
+int rd_front_bridge(rd_worker *w, rd_relay *r, int64_t now) {
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) < 0) return -1;
+  r->fd[1] = sp[1];
+  if (watch(w, EPOLL_CTL_ADD, sp[1], &r->ep[1], EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+    close(sp[0]);
+    return -1;
+  }
+  r->idle_ms = 0; /* JS keeps the idle timeout of what it serves */
+  rd_w_start_relay(w, r, now);
+  return sp[0];
+}
+
+void rd_front_release(rd_worker *w, rd_relay *r, int64_t now) {
   if (r->done || r->phase != RD_PHASE_WAIT) return;
   rd_msg *m = rd_msg_new(RD_MSG_RELEASED, r, NULL);
   if (!m) return rd_w_end_relay(w, r, RD_END_CLOSED);
+  rd_relay_ref(r);
+  if (r->layer[0]) {
+    /* TLS stays here: JS gets the plain stream through a socketpair. */
+    int fd = rd_front_bridge(w, r, now);
+    if (fd < 0) {
+      free(m);
+      rd_relay_unref(r);
+      if (!r->done) rd_w_end_relay(w, r, RD_END_CLOSED);
+      return;
+    }
+    m->fd = fd;
+    rd_w_post(w, m);
+    return;
+  }
   epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[0], NULL);
   m->fd = r->fd[0];
   r->fd[0] = -1;
-  rd_relay_ref(r);
   rd_w_post(w, m);
   rd_w_drop(w, r);
 }
 
 void rd_front_conn_event(rd_worker *w, rd_relay *r, int side, uint32_t ev, int64_t now) {
   if (r->phase == RD_PHASE_HANDSHAKE) {
-    if (side == 0) on_readable(w, r);
+    if (side == 0) on_readable(w, r, now);
   } else if (r->phase == RD_PHASE_CONNECTING) {
-    if (side == 1 && (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) check_connect(w, r, now);
+    /* Connected (writable), or a TLS handshake with the remote under way (any event). */
+    if (side == 1 && (r->layer[1] || (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))) check_connect(w, r, now);
   }
   /* WAIT: bytes and a FIN the client sends now wait in the kernel for the relay. */
 }

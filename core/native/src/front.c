@@ -31,6 +31,8 @@ void rd_front_unref(rd_front *f) {
   if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1) return;
   if (f->fd >= 0) close(f->fd);
   if (f->spare_fd >= 0) close(f->spare_fd);
+  if (f->tls) rd_tls_ctx_unref(f->tls);
+  free(f->ws_path);
   free(f);
 }
 

@@ -9,6 +9,8 @@
 #define RELAYDESK_FRONT_H
 
 #include "relay.h"
+#include "tls.h"
+#include "ws.h"
 
 #include <sys/socket.h>
 
@@ -23,6 +25,8 @@ typedef struct rd_front {
   int64_t handshake_ms;
   int spare_fd;         /* /dev/null, given up to accept-and-close a client when descriptors run out */
   int closed;           /* worker: listener closed */
+  rd_tls_ctx *tls;      /* VLESS over TLS: the server context (NULL: plain TCP) */
+  char *ws_path;        /* VLESS over WebSocket: the upgrade path (NULL: none) */
   struct rd_front *prev, *next; /* worker's list of open listeners */
   void *js_on_event;    /* JS thread: napi_ref of the front's event callback */
 } rd_front;
@@ -44,18 +48,25 @@ typedef struct rd_hs {
   uint8_t *prefix;      /* JS: bytes for the remote before anything else (a VLESS request header) */
   size_t prefix_len;
   int strip_vless;      /* JS: the remote answers with a VLESS response header to drop */
+  rd_tls_ctx *tls_client; /* JS: TLS to the remote after connecting (a VLESS server over TLS) */
+  char *ws_path, *ws_host; /* JS: a WebSocket upgrade to the remote after connecting (path, Host header) */
+  int layer_up;         /* the layer's handshake is done (client side: the TLS server front's) */
 } rd_hs;
 
 /* What the worker posts to the JS thread. */
 enum rd_msg_type {
   RD_MSG_END = 0,    /* r ended (splice relay or front connection) */
   RD_MSG_REQUEST,    /* r sent a CONNECT: route it */
-  RD_MSG_HANDOFF,    /* fd (now JS's) needs the JS inbound: bytes read so far, stage */
+  RD_MSG_HANDOFF,    /* fd (now JS's) needs the JS inbound: bytes read so far, stage (RD_STAGE_*) */
   RD_MSG_BAD,        /* a handshake ended: timeout or the client left (kind may be NULL: nothing read) */
   RD_MSG_CONNECTED,  /* r's remote connected, the SOCKS5 success reply went out, bytes flow */
   RD_MSG_RELEASED,   /* fd of r (now JS's), after JS asked for it */
   RD_MSG_FRONT_CLOSED,
 };
+
+/* Where a handed-over client is: SOCKS5 before or after the greeting, or (stage 2) a bridge that
+   carries the plain bytes of a client behind TLS or WebSocket, which stay native. */
+enum { RD_STAGE_FIRST = 0, RD_STAGE_REQUEST = 1, RD_STAGE_BRIDGED = 2 };
 
 typedef struct rd_msg {
   int type;

@@ -1,6 +1,7 @@
 /* One relay: descriptors, reference count and the splice pump of one direction. */
 #define _GNU_SOURCE
 #include "front.h"
+#include "layer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,13 +80,27 @@ fail: {
   }
 }
 
+void rd_relay_free_hs(rd_relay *r) {
+  rd_hs *hs = r->hs;
+  if (!hs) return;
+  free(hs->prefix);
+  if (hs->tls_client) rd_tls_ctx_unref(hs->tls_client);
+  free(hs->ws_path);
+  free(hs->ws_host);
+  free(hs);
+  r->hs = NULL;
+}
+
 void rd_relay_ref(rd_relay *r) { atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed); }
 
 void rd_relay_unref(rd_relay *r) {
   if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1) return;
   rd_relay_close_fds(r);
-  if (r->hs) free(r->hs->prefix);
-  free(r->hs);
+  for (int i = 0; i < 2; i++) {
+    if (r->layer[i]) r->layer[i]->ops->free(r->layer[i]);
+    free(r->dir[i].buf);
+  }
+  rd_relay_free_hs(r);
   if (r->front) rd_front_unref(r->front);
   free(r);
 }
@@ -104,7 +119,7 @@ void rd_relay_close_fds(rd_relay *r) {
   close_fd(&r->fd[1]);
 }
 
-static int fail(rd_relay *r, int side, int op) {
+int rd_relay_fail(rd_relay *r, int side, int op) {
   r->end_errno = errno;
   r->end_side = side;
   r->end_op = op;
@@ -126,22 +141,23 @@ static int strip_vless(rd_relay *r) {
       r->strip_got += (uint8_t)n;
       if (r->strip_got >= 1 && r->strip_hdr[0] != 0) {
         errno = EPROTO; /* not VLESS version 0 */
-        return fail(r, 1, RD_OP_READ);
+        return rd_relay_fail(r, 1, RD_OP_READ);
       }
       if (r->strip_got >= 2 && r->strip_got == 2 + r->strip_hdr[1]) r->strip = 0;
     } else if (n == 0) {
       errno = ECONNRESET; /* closed before its response header */
-      return fail(r, 1, RD_OP_READ);
+      return rd_relay_fail(r, 1, RD_OP_READ);
     } else if (errno == EAGAIN) {
       x->may_read = 0;
     } else if (errno != EINTR) {
-      return fail(r, 1, RD_OP_READ);
+      return rd_relay_fail(r, 1, RD_OP_READ);
     }
   }
   return 0;
 }
 
 int rd_relay_pump(rd_relay *r, int d, int64_t now_ms) {
+  if (r->layer[0] || r->layer[1]) return rd_relay_copy_pump(r, d, now_ms);
   rd_dir *x = &r->dir[d];
   if (d == 1 && r->strip) {
     if (strip_vless(r) < 0) return -1;
@@ -166,7 +182,7 @@ int rd_relay_pump(rd_relay *r, int d, int64_t now_ms) {
       } else if (errno == EINTR) {
         progress = 1;
       } else {
-        return fail(r, d, RD_OP_READ);
+        return rd_relay_fail(r, d, RD_OP_READ);
       }
     }
     if (x->pending > 0 && x->may_write) {
@@ -182,7 +198,7 @@ int rd_relay_pump(rd_relay *r, int d, int64_t now_ms) {
         progress = 1;
       } else {
         if (n == 0) errno = EPIPE;
-        return fail(r, 1 - d, RD_OP_WRITE);
+        return rd_relay_fail(r, 1 - d, RD_OP_WRITE);
       }
     }
     if (x->eof && x->pending == 0 && !x->shut) {

@@ -12,12 +12,13 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* How a relay ended, reported once to JS. */
 enum rd_end_kind { RD_END_DONE = 0, RD_END_ERROR, RD_END_IDLE, RD_END_CLOSED };
 
 /* Which syscall failed, for the error message ("remote read ECONNRESET"). */
-enum rd_op { RD_OP_READ = 0, RD_OP_WRITE, RD_OP_SOCKET, RD_OP_CONNECT };
+enum rd_op { RD_OP_READ = 0, RD_OP_WRITE, RD_OP_SOCKET, RD_OP_CONNECT, RD_OP_HANDSHAKE };
 
 /*
  * Where a connection is. Relays handed over by JS start at RELAY; connections accepted by a
@@ -28,6 +29,7 @@ enum rd_phase { RD_PHASE_RELAY = 0, RD_PHASE_HANDSHAKE, RD_PHASE_WAIT, RD_PHASE_
 struct rd_relay;
 struct rd_front;
 struct rd_hs;
+struct rd_layer;
 
 /* What epoll reports for one socket: the relay and which of its two sockets (or a listener). */
 #define RD_SIDE_LISTENER 2
@@ -36,11 +38,16 @@ typedef struct rd_endpoint {
   int side; /* 0 = client, 1 = remote, RD_SIDE_LISTENER */
 } rd_endpoint;
 
-/* One direction: src socket -> pipe -> dst socket. Worker-only except `moved`. */
+/*
+ * One direction: src socket -> pipe -> dst socket, or with a layer on either side src -> buf ->
+ * dst (relay-copy.c). Worker-only except `moved`.
+ */
 typedef struct rd_dir {
   int pipe_r, pipe_w;
   size_t cap;          /* pipe capacity: how much one splice into it may take */
   size_t pending;      /* bytes sitting in the pipe */
+  uint8_t *buf;        /* copy relays: bytes read and not yet written are buf[off, len); freed when drained */
+  size_t off, len;
   unsigned may_read;   /* src may have data, EOF or an error (edge seen, no EAGAIN since) */
   unsigned may_write;  /* dst may accept data */
   unsigned eof;        /* src returned EOF */
@@ -54,6 +61,7 @@ typedef struct rd_relay {
   rd_endpoint ep[2];
   rd_dir dir[2];      /* 0 = up (client -> remote), 1 = down (remote -> client) */
   int64_t idle_ms;    /* 0 = no idle timeout */
+  int idle_changed;   /* idle_ms was shortened by the pump: the worker reschedules its sweep */
   int64_t last_active_ms;
   /* Worker-only bookkeeping. */
   int done;
@@ -71,6 +79,7 @@ typedef struct rd_relay {
   struct rd_front *front;  /* holds a reference on the front */
   struct rd_hs *hs;        /* handshake state, freed when the relay starts */
   int64_t deadline_ms;     /* handshake or connect deadline */
+  struct rd_layer *layer[2]; /* TLS on the client (server front) or remote (client dial) side; freed with the relay */
   /* Remote -> client only after the remote's VLESS response header (version, addons) is dropped. */
   uint8_t strip;           /* 1 while the header is still due */
   uint8_t strip_got;       /* header bytes read so far */
@@ -85,6 +94,8 @@ rd_relay *rd_relay_new(int64_t idle_ms);
 /* Opens the two pipes of a relay made by rd_relay_new; -1 with errno set. */
 int rd_relay_open_pipes(rd_relay *r);
 void rd_relay_ref(rd_relay *r);
+/* Frees a front connection's handshake state (rd_hs), what JS attached to it included. */
+void rd_relay_free_hs(rd_relay *r);
 /* Drops one reference; the last one closes whatever descriptors are still open and frees. */
 void rd_relay_unref(rd_relay *r);
 /* Closes the relay's pipes and dups (idempotent). The worker removes them from epoll first. */
@@ -96,6 +107,15 @@ void rd_relay_close_fds(rd_relay *r);
  * when blocked or finished.
  */
 int rd_relay_pump(rd_relay *r, int d, int64_t now_ms);
+/* rd_relay_pump for relays with a layer: through user-space buffers (relay-copy.c). */
+int rd_relay_copy_pump(rd_relay *r, int d, int64_t now_ms);
+/* Plain bytes from / to one side, through its layer if it has one: as recv/send (-1 + errno). */
+ssize_t rd_side_read(rd_relay *r, int side, void *buf, size_t cap);
+ssize_t rd_side_write(rd_relay *r, int side, const void *buf, size_t len);
+/* Records a failure of `op` on `side` (errno) as the relay's outcome; returns -1. */
+int rd_relay_fail(rd_relay *r, int side, int op);
+/* Drops the VLESS response header from the front of buf[*off, len) while it is due; -1: not VLESS. */
+int rd_relay_strip(rd_relay *r, const uint8_t *buf, size_t *off, size_t len);
 /* Both directions ended with EOF propagated as shutdown(SHUT_WR). */
 int rd_relay_finished(const rd_relay *r);
 

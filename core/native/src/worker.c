@@ -107,6 +107,10 @@ static void pump_relay(rd_worker *w, rd_relay *r, int64_t now) {
     }
     again |= rc;
   }
+  if (r->idle_changed) {
+    r->idle_changed = 0;
+    if (r->last_active_ms + r->idle_ms < w->next_sweep) w->next_sweep = r->last_active_ms + r->idle_ms;
+  }
   if (rd_relay_finished(r)) {
     end_relay(w, r, RD_END_DONE);
   } else if (again && !r->in_ready) {
@@ -149,9 +153,7 @@ static void on_socket_event(rd_worker *w, rd_endpoint *ep, uint32_t ev, int64_t 
 void rd_w_start_relay(rd_worker *w, rd_relay *r, int64_t now) {
   rd_w_hs_remove(w, r);
   r->phase = RD_PHASE_RELAY;
-  free(r->hs->prefix);
-  free(r->hs);
-  r->hs = NULL;
+  rd_relay_free_hs(r);
   r->last_active_ms = now;
   if (r->idle_ms && now + r->idle_ms < w->next_sweep) w->next_sweep = now + r->idle_ms;
   struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = &r->ep[0] };
@@ -202,7 +204,7 @@ static int drain_commands(rd_worker *w, int64_t now) {
       case CMD_FRONT_CLOSE: rd_front_close(w, queue[i].f); continue; /* reference goes with the message */
       case CMD_CONNECT: rd_front_connect(w, r, now); break;
       case CMD_REJECT: rd_front_reject(w, r, queue[i].arg); break;
-      case CMD_RELEASE: rd_front_release(w, r); break;
+      case CMD_RELEASE: rd_front_release(w, r, now); break;
     }
     rd_relay_unref(r);
   }

@@ -45,9 +45,11 @@ void rd_w_deadline(rd_worker *w, int64_t at);
 
 /* front-proto.c: parsing a front connection's first bytes. */
 /* Parses what arrived; returns 1 when the connection left the handshake (request, handoff, drop). */
-int rd_front_parse(rd_worker *w, rd_relay *r);
-/* Gives the client's descriptor and what it sent to JS. */
-void rd_front_handoff(rd_worker *w, rd_relay *r);
+int rd_front_parse(rd_worker *w, rd_relay *r, int64_t now);
+/* Gives the client's descriptor (or, behind TLS, a bridge to it) and what it sent to JS. */
+void rd_front_handoff(rd_worker *w, rd_relay *r, int64_t now);
+/* Behind TLS: a socketpair whose other end becomes the relay's remote; returns JS's end, or -1. */
+int rd_front_bridge(rd_worker *w, rd_relay *r, int64_t now);
 /* Posts RD_MSG_BAD for a handshake that ended, then drops the connection. */
 void rd_front_bad(rd_worker *w, rd_relay *r, const char *kind, const char *reason);
 /* The bad-handshake kind of a connection closed now (NULL: nothing was read). */
@@ -59,7 +61,7 @@ void rd_front_accept(rd_worker *w, rd_front *f, int64_t now);
 void rd_front_conn_event(rd_worker *w, rd_relay *r, int side, uint32_t ev, int64_t now);
 void rd_front_connect(rd_worker *w, rd_relay *r, int64_t now);
 void rd_front_reject(rd_worker *w, rd_relay *r, int rep);
-void rd_front_release(rd_worker *w, rd_relay *r);
+void rd_front_release(rd_worker *w, rd_relay *r, int64_t now);
 void rd_front_close(rd_worker *w, rd_front *f);
 void rd_front_sweep(rd_worker *w, int64_t now);
 
