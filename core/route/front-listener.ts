@@ -33,14 +33,21 @@ export abstract class FrontListener {
 
   /** A request to route. */
   protected abstract onRequest(r: FrontRequest): void;
-  /** A client for the JS inbound, with the bytes read (`stage` 1: after a SOCKS5 no-auth greeting). */
-  protected abstract onHandoff(socket: Socket, first: Buffer, stage: number): void;
+  /**
+   * A client for the JS inbound, with the bytes read (`stage`: FRONT_STAGE_*). Behind TLS or a
+   * WebSocket (FRONT_STAGE_BRIDGED) the socket is a socketpair carrying the plain bytes: `peer` is
+   * the client's address.
+   */
+  protected abstract onHandoff(socket: Socket, first: Buffer, stage: number, peer: { address: string; port: number }): void;
   /** A handshake that ended badly (`kind` null: nothing was read, nothing to count). */
   protected abstract onBad(kind: string | null, reason: string, peerAddress: string, peerPort: number): void;
 
-  /** Binds `ip:port` (an IP literal); throws the errno error of bind/listen (code EADDRINUSE, ...). */
-  listen(ip: string, port: number): number {
-    const [front, bound] = this.addon.frontListen(ip, port, 511, this.handshakeMs, this.proto, (type, ...a) => this.onEvent(type, a));
+  /**
+   * Binds `ip:port` (an IP literal), with TLS first when given a server context, or a WebSocket
+   * upgrade to `wsPath`; throws the errno error of bind/listen (code EADDRINUSE, ...).
+   */
+  listen(ip: string, port: number, tls?: object, wsPath?: string): number {
+    const [front, bound] = this.addon.frontListen(ip, port, 511, this.handshakeMs, this.proto, (type, ...a) => this.onEvent(type, a), tls, wsPath);
     this.front = front;
     this.bound = bound;
     return bound;
@@ -75,7 +82,7 @@ export abstract class FrontListener {
     } else if (type === FRONT_HANDOFF) {
       const socket = socketFromFd(a[0] as number);
       if (this.closing) socket.destroy();
-      else this.onHandoff(socket, a[2] as Buffer, a[1] as number);
+      else this.onHandoff(socket, a[2] as Buffer, a[1] as number, { address: a[3] as string, port: a[4] as number });
     } else if (type === FRONT_BAD) {
       this.onBad(a[0] as string | null, a[1] as string, a[2] as string, a[3] as number);
     } else if (type === FRONT_CLOSED) {

@@ -76,11 +76,23 @@ interface Addon extends FrontAddon {
   start(clientFd: number, remoteFd: number, idleMs: number, onEnd: (err?: Error) => void): object;
 }
 
+/** How a native relay or dial ended badly: the errno code, and for TLS or WebSocket what went wrong in words. */
+export interface NativeError extends NodeJS.ErrnoException {
+  /** "connect", "handshake" (TLS), or "splice" (the relay). */
+  syscall?: string;
+  /** TLS: "self-signed certificate", "certificate pin mismatch: ..."; WebSocket: "refused: HTTP 404 Not Found", ... */
+  reason?: string;
+}
+
 /** Events of a native front (see core/native/src/addon-front.c). */
 export const FRONT_REQUEST = 0;
 export const FRONT_HANDOFF = 1;
 export const FRONT_BAD = 2;
 export const FRONT_CLOSED = 3;
+/** FRONT_HANDOFF stages: as accepted, after a SOCKS5 no-auth greeting, or a bridge to a TLS/WebSocket client. */
+export const FRONT_STAGE_FIRST = 0;
+export const FRONT_STAGE_REQUEST = 1;
+export const FRONT_STAGE_BRIDGED = 2;
 /** Events of one front connection. */
 export const CONN_CONNECTED = 1;
 export const CONN_ENDED = 2;
@@ -97,17 +109,25 @@ export const PROTO_VLESS = 1;
  * peerPort), FRONT_CLOSED ().
  */
 export interface FrontAddon {
+  /**
+   * VLESS only: with a TLS server context clients speak TLS first, with `wsPath` they upgrade to a
+   * WebSocket first (other requests are handed over as they came); once either is up, handoffs get
+   * a socketpair carrying the plain bytes (stage FRONT_STAGE_BRIDGED).
+   */
   frontListen(
     ip: string, port: number, backlog: number, handshakeMs: number, proto: number, onEvent: (type: number, ...args: unknown[]) => void,
+    tls?: object, wsPath?: string,
   ): [front: object, port: number];
   frontClose(front: object): void;
   /**
    * onConn(CONN_CONNECTED) once the client was answered, then onConn(CONN_ENDED, err?) exactly once.
-   * `prefix` goes to the remote first; `stripVless` drops the remote's VLESS response header.
+   * `prefix` goes to the remote first; `stripVless` drops the remote's VLESS response header; with
+   * a TLS client context the remote speaks TLS, with `wsPath` and `wsHost` it is upgraded to a
+   * WebSocket (a failed handshake or upgrade ends with err.syscall "handshake" and err.reason).
    */
   frontConnect(
-    conn: object, ip: string, port: number, connectMs: number, idleMs: number, onConn: (type: number, err?: NodeJS.ErrnoException) => void,
-    prefix?: Buffer, stripVless?: boolean,
+    conn: object, ip: string, port: number, connectMs: number, idleMs: number, onConn: (type: number, err?: NativeError) => void,
+    prefix?: Buffer, stripVless?: boolean, tls?: object, wsPath?: string, wsHost?: string,
   ): void;
   frontReject(conn: object, rep: number): void;
   frontRelease(conn: object, onFd: (fd: number) => void): void;
@@ -115,6 +135,15 @@ export interface FrontAddon {
   sample(handle: object): [number, number];
   /** Ends a relay or front connection (onEnd / onConn(CONN_ENDED) follows). */
   close(handle: object): void;
+  /** Whether the process exports OpenSSL 3 (Node does, Electron does not): the TLS contexts below work. */
+  readonly tlsAvailable: boolean;
+  /** A TLS server context from PEM; `alpn` in wire format. Throws E_TLS_CONFIG with OpenSSL's words. */
+  tlsServerContext(certPem: Buffer, keyPem: Buffer, alpn: Buffer): object;
+  /**
+   * A TLS client context for one server and policy (see core/transport/native-tls.ts): `verifyName`
+   * null accepts any certificate; `pin` is the leaf's SHA-256. It keeps the server's last ticket.
+   */
+  tlsClientContext(sni: string | null, verifyName: string | null, caPem: Buffer | null, alpn: Buffer, pin: Buffer | null): object;
 }
 
 /**
@@ -123,6 +152,14 @@ export interface FrontAddon {
  */
 export function frontAddon(): FrontAddon | null {
   return nativeAvailable() && process.env.RELAYDESK_NATIVE_FRONT !== '0' ? addon! : null;
+}
+
+/**
+ * Whether a native front can speak TLS itself: the process exports OpenSSL 3 (Node does, Electron
+ * does not) and `RELAYDESK_NATIVE_TLS` is not "0". Otherwise TLS clients and dials stay with JS.
+ */
+export function frontTls(addon: FrontAddon): boolean {
+  return addon.tlsAvailable && process.env.RELAYDESK_NATIVE_TLS !== '0';
 }
 
 /** The parts of net.Socket internals (lib/net.js) the handover relies on. */

@@ -6,8 +6,9 @@ import { dialError, isDirectOutbound } from '../../outbound/direct';
 import { isVlessNativeOutbound } from '../../outbound/vless';
 import { createLookupCache, type LookupFn } from '../../route/lookup-cache';
 import { FrontListener, socketFromFd, type FrontRequest } from '../../route/front-listener';
-import { CONN_CONNECTED, PROTO_SOCKS5, type FrontAddon } from '../../route/splice';
+import { CONN_CONNECTED, PROTO_SOCKS5, frontTls, type FrontAddon, type NativeError } from '../../route/splice';
 import { CoreError } from '../../rpc';
+import { nativeClientContext, nativeTlsError, wsUpgradeError } from '../../transport/native-tls';
 import { blockedByRule, logDialFailure, socksReplyFor } from './dial';
 import { runGuarded, type Handshake, type MixedEnv } from './handshake';
 import { connectSocks5 } from './socks5-session';
@@ -28,10 +29,11 @@ export interface FrontInbound {
 /**
  * The mixed inbound's SOCKS5 fast path: the native thread accepts, answers the no-auth greeting,
  * reads a CONNECT and, for destinations routed to the direct outbound or to a VLESS server over
- * plain TCP, connects and splices; this side routes each request, tracks the relay (connections
+ * TCP, TLS or a plain WebSocket, connects (and does the TLS handshake or the upgrade) and relays; this side routes each request, tracks the relay (connections
  * list, stats) and logs. Everything else comes back as a socket for the JS inbound (`serve`): HTTP
  * and unknown first bytes, greetings without "no auth", other commands, malformed requests,
- * pipelined data, and requests routed to any other outbound (VLESS over TLS or WebSocket, SOCKS),
+ * pipelined data, and requests routed to any other outbound (SOCKS, VLESS over WebSocket over TLS;
+ * VLESS over TLS where the process has no OpenSSL to share, as in Electron),
  * which then dial exactly as on the JS path.
  */
 export class NativeFront extends FrontListener {
@@ -83,19 +85,25 @@ export class NativeFront extends FrontListener {
       const dest = formatHostPort(meta.destination.host, meta.destination.port);
       return this.refuse(conn, meta, blockedByRule(new CoreError('E_ROUTE_BLOCKED', `${dest} blocked`), meta, decision));
     }
-    // Direct, or a VLESS server over plain TCP (its request header first, its response header dropped).
+    // Direct, or a VLESS server over TCP or TLS (its request header first, its response header dropped).
     const plan = isDirectOutbound(outbound)
-      ? { host: meta.destination.host, port: meta.destination.port, connectTimeoutMs: outbound.connectTimeoutMs, header: undefined }
+      ? { host: meta.destination.host, port: meta.destination.port, connectTimeoutMs: outbound.connectTimeoutMs, header: undefined, tls: null, ws: null }
       : isVlessNativeOutbound(outbound) ? outbound.nativeTcp(meta) : null;
-    if (plan === null) return this.release(conn, meta, decision);
+    if (plan === null || (plan.tls !== null && !frontTls(this.addon))) return this.release(conn, meta, decision);
     const ip = net.isIP(plan.host) !== 0 ? plan.host : (await this.lookup(plan.host))[0];
     if (!this.conns.has(conn)) return;
     if (ip === undefined) {
       const what = plan.header ? `vless ${outbound.tag}: the VLESS server ${plan.host}` : formatHostPort(plan.host, plan.port);
       return this.refuse(conn, meta, new CoreError('E_DIAL_DNS', `connect ${what} name not resolved`));
     }
+    let tls: object | undefined;
+    try {
+      tls = plan.tls === null ? undefined : nativeClientContext(this.addon, plan.host, plan.port, plan.tls);
+    } catch (err) {
+      return this.refuse(conn, meta, new CoreError('E_DIAL_FAILED', `vless ${outbound.tag}: TLS settings: ${(err as Error).message}`, { cause: err }));
+    }
     let finish: ((final: [number, number]) => void) | null = null;
-    const onConn = (type: number, err?: NodeJS.ErrnoException) => {
+    const onConn = (type: number, err?: NativeError) => {
       const { ctx } = this.env;
       const dest = formatHostPort(meta.destination.host, meta.destination.port);
       if (type === CONN_CONNECTED) {
@@ -106,7 +114,8 @@ export class NativeFront extends FrontListener {
       this.conns.delete(conn);
       if (finish === null) {
         if (!err) return;
-        const e = dialError(err, plan.host, plan.port);
+        const e = err.syscall !== 'handshake' ? dialError(err, plan.host, plan.port)
+          : plan.ws ? wsUpgradeError(err, plan.ws.url) : nativeTlsError(err, plan.host, plan.port, plan.tls!);
         logDialFailure(ctx, meta, plan.header ? new CoreError(e.code, `vless ${outbound.tag} → ${dest}: ${e.message}`, { cause: err }) : e);
         return;
       }
@@ -118,7 +127,10 @@ export class NativeFront extends FrontListener {
       }
       if (ctx.log.enabled('debug')) ctx.log.debug(`tcp ${meta.id} closed (${err ? `native relay: ${err.message}` : 'done'}), up ${final[0]} down ${final[1]}`);
     };
-    this.addon.frontConnect(conn, ip, plan.port, plan.connectTimeoutMs, this.env.spec.idleTimeoutMs, onConn, plan.header, plan.header !== undefined);
+    this.addon.frontConnect(
+      conn, ip, plan.port, plan.connectTimeoutMs, this.env.spec.idleTimeoutMs, onConn, plan.header, plan.header !== undefined, tls,
+      plan.ws?.path, plan.ws?.hostHeader,
+    );
   }
 
   /** Answers with the failure's SOCKS5 reply code (not allowed for a block) and logs it. */

@@ -6,7 +6,8 @@ import { formatUuid } from '../../codec/vless';
 import { listenError } from '../../common/listen-error';
 import { formatHostPort } from '../../common/net';
 import { CoreError, parseHostPort, type RelayUser, type VlessInboundSpec } from '../../rpc';
-import { frontAddon, type FrontAddon } from '../../route/splice';
+import { frontAddon, frontTls, type FrontAddon } from '../../route/splice';
+import { nativeServerContext } from '../../transport/native-tls';
 import { loadServerTls, type ServerTls } from '../../transport/server-tls';
 import { createWsAcceptor, type WsAcceptor } from '../../transport/server-ws';
 import type { VlessEnv } from './env';
@@ -54,8 +55,10 @@ class VlessInbound implements VlessRunner {
     const hp = parseHostPort(spec.listen);
     if (hp === null) throw new CoreError('E_CONFIG_INVALID', `listen "${spec.listen}" is not host:port`);
     const addon = frontAddon();
-    if (addon !== null && spec.transport.type === 'tcp' && spec.tls === null && net.isIP(hp.host) !== 0) return this.startNative(addon, hp.host, hp.port);
     const secure = spec.tls ? await loadServerTls(spec.tls) : null;
+    // Natively: TCP with TLS or without, WebSocket without (WebSocket over TLS stays in JS).
+    const native = spec.transport.type === 'tcp' ? secure === null || (addon !== null && frontTls(addon)) : secure === null;
+    if (addon !== null && native && net.isIP(hp.host) !== 0) return this.startNative(addon, hp.host, hp.port, secure);
     const server = this.createServer(secure);
     this.server = server;
     server.on('connection', this.serverOnConnection);
@@ -78,27 +81,45 @@ class VlessInbound implements VlessRunner {
     this.ctx.log.info(`VLESS relay (${transport}${secure ? `, TLS with ${secure.origin}` : ''}) listening on ${this.bound}, ${spec.users.length} user${spec.users.length === 1 ? '' : 's'}`);
   }
 
-  /** Plain TCP on an IP: the native front accepts and reads headers (see VlessNativeFront). */
-  private startNative(addon: FrontAddon, ip: string, port: number): void {
+  /** TCP (TLS or not) on an IP: the native front accepts and reads headers (see VlessNativeFront). */
+  private startNative(addon: FrontAddon, ip: string, port: number, secure: ServerTls | null): void {
     const { spec } = this.env;
-    const front = new VlessNativeFront(addon, this.env, (socket, first) => this.serveHandedOver(socket, first));
+    let tls: object | undefined;
     try {
-      front.listen(ip, port);
+      tls = secure === null ? undefined : nativeServerContext(addon, secure);
     } catch (err) {
+      throw new CoreError('E_CONFIG_INVALID', `TLS ${secure!.origin}: ${(err as Error).message}`, { cause: err });
+    }
+    const wsPath = spec.transport.type === 'ws' ? spec.transport.path : undefined;
+    if (wsPath !== undefined) this.ws = this.createWsAcceptor(wsPath);
+    const front = new VlessNativeFront(addon, this.env, (socket, first, peer, bridged) => this.serveHandedOver(socket, first, peer, bridged));
+    try {
+      front.listen(ip, port, tls, wsPath);
+    } catch (err) {
+      this.ws?.close();
       throw listenError(err, spec.listen);
     }
     this.native = front;
     this.bound = formatHostPort(ip, front.port);
     this.env.traffic.start();
-    this.ctx.log.info(`VLESS relay (TCP, native front) listening on ${this.bound}, ${spec.users.length} user${spec.users.length === 1 ? '' : 's'}`);
+    const transport = wsPath !== undefined ? `WebSocket ${wsPath}` : secure ? `TCP, TLS with ${secure.origin}` : 'TCP';
+    this.ctx.log.info(`VLESS relay (${transport}, native front) listening on ${this.bound}, ${spec.users.length} user${spec.users.length === 1 ? '' : 's'}`);
   }
 
-  /** A client the native front gave back, with the bytes it read: served as if just accepted. */
-  private serveHandedOver(socket: Socket, first: Buffer): void {
-    if (this.closing || socket.remoteAddress === undefined) return void socket.destroy();
+  /**
+   * A client the native front gave back, with the bytes it read: served as if just accepted. A
+   * `bridged` socket carries the plain stream of a client whose TLS or WebSocket stays native (a
+   * socketpair), so the client's address comes with it; on a WebSocket port anything else is an
+   * HTTP request the JS acceptor answers.
+   */
+  private serveHandedOver(socket: Socket, first: Buffer, peer: { address: string; port: number }, bridged: boolean): void {
+    if (this.closing) return void socket.destroy();
+    const { spec } = this.env;
     this.serverOnConnection(socket);
     if (first.length > 0) socket.unshift(first);
-    serveClient(this.env, { stream: socket, raw: socket, source: sourceOf(socket), sniffHttp: this.env.spec.fallback === 'monitor' });
+    if (!bridged && this.ws !== null) return this.ws.accept(socket);
+    const source = { address: unmapIPv4(peer.address), port: peer.port };
+    serveClient(this.env, { stream: socket, raw: socket, source, sniffHttp: spec.fallback === 'monitor' && spec.tls === null && !bridged });
   }
 
   address(): string | null {
@@ -149,9 +170,7 @@ class VlessInbound implements VlessRunner {
     const base = { allowHalfOpen: true, noDelay: true };
     const tlsOpts = secure ? { ...secure.options, ...base, handshakeTimeout: spec.handshakeTimeoutMs } : null;
     if (spec.transport.type === 'ws') {
-      const ws = (this.ws = createWsAcceptor({ path: spec.transport.path, timeoutMs: spec.handshakeTimeoutMs }, (stream) => {
-        serveClient(this.env, { stream, raw: stream.socket, source: sourceOf(stream.socket), sniffHttp: false });
-      }));
+      const ws = (this.ws = this.createWsAcceptor(spec.transport.path));
       const accept = (socket: Socket) => ws.accept(socket);
       if (!tlsOpts) return net.createServer(base, accept);
       const server = tls.createServer(tlsOpts, accept);
@@ -168,6 +187,12 @@ class VlessInbound implements VlessRunner {
     return net.createServer(base, (socket) => {
       if (socket.remoteAddress === undefined) return void socket.destroy();
       serveClient(this.env, { stream: socket, raw: socket, source: sourceOf(socket), sniffHttp: spec.fallback === 'monitor' });
+    });
+  }
+
+  private createWsAcceptor(path: string): WsAcceptor {
+    return createWsAcceptor({ path, timeoutMs: this.env.spec.handshakeTimeoutMs }, (stream) => {
+      serveClient(this.env, { stream, raw: stream.socket, source: sourceOf(stream.socket), sniffHttp: false });
     });
   }
 

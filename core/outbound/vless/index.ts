@@ -1,24 +1,37 @@
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { ConnMeta, Outbound, UdpConn } from '../../adapter';
 import { addressFromHost, encodeRequest, parseUuid } from '../../codec/vless';
 import type { Logger } from '../../log/logger';
 import { DeadlineQueue } from '../../route/deadline-queue';
 import { CoreError, type VlessProfileSpec } from '../../rpc';
-import { normalizePin } from '../../transport/tls';
+import { normalizePin, type TlsClientOptions } from '../../transport/tls';
 import { dialVless, type VlessDialer } from './dial';
 import { VlessUdpConn } from './udp';
 
 export { VlessStream } from './stream';
 export { VlessTcpSocket } from './tcp-socket';
 
-/** A VLESS outbound over plain TCP, which the native front can dial itself. */
-export interface VlessNativeOutbound extends Outbound {
-  readonly type: 'vless';
-  /** Server, connect timeout and the request header for `meta`, or null (TLS, WebSocket). */
-  nativeTcp(meta: ConnMeta): { host: string; port: number; connectTimeoutMs: number; header: Buffer } | null;
+/** How the native front dials a VLESS server over TCP, TLS, or a plain WebSocket. */
+export interface VlessNativePlan {
+  host: string;
+  port: number;
+  connectTimeoutMs: number;
+  /** The request header for the destination, sent first. */
+  header: Buffer;
+  /** TLS to the server (its options as the JS dial takes them), or null for plain TCP. */
+  tls: TlsClientOptions | null;
+  /** A WebSocket upgrade after connecting (never with TLS: that stays with the JS dial), or null. */
+  ws: { path: string; hostHeader: string; url: string } | null;
 }
 
-/** Whether `o` is a VLESS outbound that can hand its plain-TCP dials to the native front. */
+/** A VLESS outbound over TCP (TLS or not) or a plain WebSocket, which the native front can dial itself. */
+export interface VlessNativeOutbound extends Outbound {
+  readonly type: 'vless';
+  /** Server, connect timeout, request header, TLS or WebSocket for `meta`, or null (WebSocket over TLS). */
+  nativeTcp(meta: ConnMeta): VlessNativePlan | null;
+}
+
+/** Whether `o` is a VLESS outbound that can hand its TCP dials to the native front. */
 export function isVlessNativeOutbound(o: Outbound): o is VlessNativeOutbound {
   return o.type === 'vless' && typeof (o as Partial<VlessNativeOutbound>).nativeTcp === 'function';
 }
@@ -67,7 +80,8 @@ export function createVlessOutbound(tag: string, spec: VlessProfileSpec, opts: V
       return new VlessUdpConn((to) => dialVless(dialer, 'udp', to), opts.log, `vless ${tag} ${meta.id}`);
     },
     nativeTcp: (meta: ConnMeta) => {
-      if (spec.transport.type !== 'tcp' || tls !== null) return null;
+      const { transport } = spec;
+      if (transport.type === 'ws' && tls !== null) return null;
       const { host, port } = meta.destination;
       let header: Buffer;
       try {
@@ -75,8 +89,16 @@ export function createVlessOutbound(tag: string, spec: VlessProfileSpec, opts: V
       } catch {
         return null; // the JS dial reports what is wrong with the destination
       }
-      return { host: spec.host, port: spec.port, connectTimeoutMs: dialer.timeouts.timeoutMs, header };
+      const ws = transport.type === 'ws' ? wsTarget(spec.host, spec.port, transport.path, transport.host || undefined) : null;
+      if (ws !== null && /[\0-\x1f\x7f]/.test(ws.path + ws.hostHeader)) return null; // the JS dial words what is wrong
+      return { host: spec.host, port: spec.port, connectTimeoutMs: dialer.timeouts.timeoutMs, header, tls, ws };
     },
     close: () => dialer.timeouts.clear(),
   };
+}
+
+/** The upgrade request's path and Host header as dialWs sends them, and the URL its errors name. */
+function wsTarget(host: string, port: number, path: string, hostHeader: string | undefined): { path: string; hostHeader: string; url: string } {
+  const authority = isIP(host) === 6 ? `[${host}]` : host;
+  return { path, hostHeader: hostHeader ?? (port === 80 ? authority : `${authority}:${port}`), url: `ws://${authority}:${port}${path}` };
 }
