@@ -86,9 +86,3 @@ export function nativeTlsError(err: NativeError, host: string, port: number, opt
   const reset = err.code === 'ECONNRESET' || err.code === 'EPIPE';
   return new CoreError(reset ? 'E_DIAL_RESET' : 'E_DIAL_FAILED', `TLS handshake with ${where} failed: ${err.reason ?? err.code ?? err.message}`, { cause: err });
 }
-
-/** A native WebSocket upgrade's failure as dialWs words it: "WebSocket upgrade of <url> refused: HTTP 404 Not Found". */
-export function wsUpgradeError(err: NativeError, url: string): CoreError {
-  const reset = err.code === 'ECONNRESET' || err.code === 'EPIPE';
-  return new CoreError(reset ? 'E_DIAL_RESET' : 'E_DIAL_FAILED', `WebSocket upgrade of ${url} ${err.reason ?? `failed: ${err.code ?? err.message}`}`, { cause: err });
-}

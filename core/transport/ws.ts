@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isIP, type Socket } from 'node:net';
+import type { NativeError } from '../route/splice';
 import { CoreError } from '../rpc';
 import { dialTcp } from './tcp';
 import { dialTls, type TlsClientOptions } from './tls';
@@ -227,4 +228,10 @@ export class WsConn extends EventEmitter {
     }
     this.emit('close');
   };
+}
+
+/** A native WebSocket upgrade's failure as dialWs words it: "WebSocket upgrade of <url> refused: HTTP 404 Not Found". */
+export function wsUpgradeError(err: NativeError, url: string): CoreError {
+  const reset = err.code === 'ECONNRESET' || err.code === 'EPIPE';
+  return new CoreError(reset ? 'E_DIAL_RESET' : 'E_DIAL_FAILED', `WebSocket upgrade of ${url} ${err.reason ?? `failed: ${err.code ?? err.message}`}`, { cause: err });
 }

@@ -105,9 +105,8 @@ static void call_js(napi_env env, napi_value unused, void *context, void *data) 
     }
   } else if (env != NULL) {
     rd_front_call_js(env, e, m);
-  } else if (m->fd >= 0) {
-    close(m->fd);
   }
+  if (m->fd >= 0) close(m->fd); /* a descriptor nobody took (a closed front, a dropped release) */
   if (m->r) rd_relay_unref(m->r);
   if (m->f) rd_front_unref(m->f);
   free(m);

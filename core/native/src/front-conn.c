@@ -262,11 +262,13 @@ static void reply_and_relay(rd_worker *w, rd_relay *r, const uint8_t *reply, siz
 }
 
 static void check_connect(rd_worker *w, rd_relay *r, int64_t now) {
-  int err = 0;
-  socklen_t len = sizeof err;
-  if (getsockopt(r->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-  if (err != 0) return connect_failed(w, r, err);
   rd_hs *hs = r->hs;
+  if (!r->layer[1]) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(r->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err != 0) return connect_failed(w, r, err);
+  }
   if ((hs->tls_client || hs->ws_path) && !hs->layer_up) {
     /* TLS or a WebSocket upgrade to the remote first (a VLESS server on either); the connect
        deadline covers it too. */

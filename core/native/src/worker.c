@@ -73,7 +73,8 @@ void rd_w_insert(rd_worker *w, rd_relay *r) {
 static void retire(rd_worker *w, rd_relay *r) {
   r->done = 1;
   /* Explicit DEL: the caller's descriptors keep the sockets open, so closing our dups would not
-     remove them from the epoll set. */
+     remove them from the epoll set (nor would closing a front's own socket while a forked child
+     briefly holds a copy of it). */
   if (r->fd[0] >= 0) epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[0], NULL);
   if (r->fd[1] >= 0) epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[1], NULL);
   rd_relay_close_fds(r);
@@ -294,7 +295,10 @@ rd_worker *rd_worker_start(rd_post_msg_fn post, void *ctx) {
   pthread_sigmask(SIG_SETMASK, &all, &old);
   int rc = pthread_create(&w->thread, NULL, worker_main, w);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (rc == 0) return w;
+  if (rc == 0) {
+    pthread_setname_np(w->thread, "relaydesk-relay"); /* for top -H, perf and gdb */
+    return w;
+  }
   pthread_mutex_destroy(&w->mu);
   errno = rc;
 fail: {
