@@ -9,6 +9,7 @@ import { VlessProfileSpec } from '../../rpc';
 import { rawClient, startMixed, type MixedRig } from '../../test/mixed-harness';
 import { rawClient as relayClient, relayUser, startEcho, startVlessRig, until, userBytes, vlessHeader, type VlessRig } from '../../test/vless-in-harness';
 import { acceptKey } from '../../transport/ws-frame';
+import { clientFrame, serverFrames, upgradeRequest } from '../../test/ws-frames';
 
 const ALICE = '11111111-2222-4333-8444-555555555555';
 const SLOW = '21111111-2222-4333-8444-555555555555';
@@ -26,41 +27,11 @@ async function relay(users = [relayUser('alice', ALICE)]): Promise<VlessRig> {
   return r;
 }
 
-/** One client frame (masked), FIN and opcode as given. */
-function frame(op: number, payload: Buffer, fin = true): Buffer {
-  const mask = randomBytes(4);
-  const len = payload.length;
-  const head = len < 126 ? Buffer.from([0, 0x80 | len]) : len < 65536 ? Buffer.from([0, 0x80 | 126, len >> 8, len & 255]) : Buffer.alloc(10);
-  if (len >= 65536) {
-    head[1] = 0x80 | 127;
-    head.writeBigUInt64BE(BigInt(len), 2);
-  }
-  head[0] = (fin ? 0x80 : 0) | op;
-  const body = Buffer.from(payload.map((b, i) => b ^ mask[i & 3]!));
-  return Buffer.concat([head, mask, body]);
-}
-
-/** Unmasked server frames (FIN set, lengths below 64 KiB) in bytes received. */
-function serverFrames(b: Buffer): { op: number; payload: Buffer }[] {
-  const out: { op: number; payload: Buffer }[] = [];
-  for (let at = 0; at + 2 <= b.length;) {
-    let len = b[at + 1]! & 0x7f;
-    let head = 2;
-    if (len === 126) {
-      len = b.readUInt16BE(at + 2);
-      head = 4;
-    }
-    out.push({ op: b[at]! & 0x0f, payload: b.subarray(at + head, at + head + len) });
-    at += head + len;
-  }
-  return out;
-}
-
 /** A raw TCP client that did the upgrade to PATH; `rest` holds what came after the 101 head. */
 async function upgraded(port: number) {
   const socket = net.connect(port, '127.0.0.1');
-  const key = randomBytes(16).toString('base64');
-  socket.write(`GET ${PATH}?ed=0 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  const { head: request, key } = upgradeRequest(`${PATH}?ed=0`);
+  socket.write(request);
   let got = Buffer.alloc(0);
   let ended = false;
   socket.on('data', (b: Buffer) => { got = Buffer.concat([got, b]); });
@@ -116,16 +87,16 @@ describe.skipIf(addon === null)('native front, VLESS over WebSocket', () => {
     const { socket, received, ended } = await upgraded(r.port);
     const header = vlessHeader(ALICE, echo.port);
     // The VLESS header in two fragments (binary + continuation), the first frame's header byte by byte.
-    const first = frame(0x2, header.subarray(0, 10), false);
+    const first = clientFrame(0x2, header.subarray(0, 10), false);
     for (const b of first) socket.write(Buffer.from([b]));
-    socket.write(Buffer.concat([frame(0x0, header.subarray(10), true), frame(0x9, Buffer.from('are you there')), frame(0x1, Buffer.from('text'))]));
+    socket.write(Buffer.concat([clientFrame(0x0, header.subarray(10), true), clientFrame(0x9, Buffer.from('are you there')), clientFrame(0x1, Buffer.from('text'))]));
     // The pong carries the ping's payload; the data frames carry [0, 0] (the response header) + "text".
     await until(() => received().includes('text'), 'the echo');
     const frames = serverFrames(received());
     expect(frames[0]).toEqual({ op: 0xa, payload: Buffer.from('are you there') });
     expect(Buffer.concat(frames.slice(1).map((f) => f.payload))).toEqual(Buffer.from([0, 0, 0x74, 0x65, 0x78, 0x74]));
     expect(frames.slice(1).every((f) => f.op === 0x2)).toBe(true);
-    socket.write(frame(0x8, Buffer.from([0x03, 0xe8])));
+    socket.write(clientFrame(0x8, Buffer.from([0x03, 0xe8])));
     await until(() => ended(), 'the close');
     expect(serverFrames(received()).at(-1)).toEqual({ op: 0x8, payload: Buffer.from([0x03, 0xe8]) });
   });
