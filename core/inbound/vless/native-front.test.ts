@@ -1,10 +1,8 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LogBus } from '../../log/logger';
-import { createVlessOutbound } from '../../outbound/vless';
 import { nativeAvailable } from '../../route/splice';
-import { VlessProfileSpec } from '../../rpc';
-import { rawClient, startMixed, type MixedRig } from '../../test/mixed-harness';
+import type { MixedRig } from '../../test/mixed-harness';
+import { socksConnect, startVlessProxy } from '../../test/vless-front-rig';
 import { rawClient as relayClient, relayUser, startEcho, startVlessRig, userBytes, vlessHeader, type VlessRig } from '../../test/vless-in-harness';
 
 const ALICE = '11111111-2222-4333-8444-555555555555';
@@ -21,20 +19,9 @@ async function relay(route?: unknown): Promise<VlessRig> {
 }
 
 async function proxyTo(port: number, uuid = ALICE): Promise<MixedRig> {
-  const spec = VlessProfileSpec.parse({ type: 'vless', host: '127.0.0.1', port, uuid, transport: { type: 'tcp' }, tls: null });
-  const rig = await startMixed({}, { mode: 'global', globalOutbound: 'v', lanBypass: false }, [
-    createVlessOutbound('v', spec, { log: new LogBus({ level: 'debug' }).logger('vless') }),
-  ]);
+  const rig = await startVlessProxy(port, uuid);
   closers.push(() => rig.close());
   return rig;
-}
-
-/** SOCKS5 no-auth CONNECT to 127.0.0.1:port; resolves with the client once the reply came. */
-async function socksTo(rig: MixedRig, port: number) {
-  const c = await rawClient(rig.port);
-  c.write(Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, port >> 8, port & 255]));
-  await c.read(2);
-  return { c, reply: await c.read(10) };
 }
 
 describe.skipIf(!nativeAvailable())('native front, VLESS', () => {
@@ -43,7 +30,7 @@ describe.skipIf(!nativeAvailable())('native front, VLESS', () => {
     const rig = await proxyTo(r.port);
     expect(rig.logs.entries({ limit: 200, level: 'info' }).map((e) => e.message).join('\n')).toMatch(/native SOCKS5 front/);
     expect(r.lines().join('\n')).toMatch(/VLESS relay \(TCP, native front\)/);
-    const { c, reply } = await socksTo(rig, echo.port);
+    const { c, reply } = await socksConnect(rig, echo.port);
     expect(reply[1]).toBe(0);
     const chunk = Buffer.alloc(200_000, 9);
     c.write(chunk);
@@ -62,7 +49,7 @@ describe.skipIf(!nativeAvailable())('native front, VLESS', () => {
     await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
     closers.push(() => new Promise((res) => server.close(res)));
     const rig = await proxyTo((server.address() as net.AddressInfo).port);
-    const { c, reply } = await socksTo(rig, echo.port);
+    const { c, reply } = await socksConnect(rig, echo.port);
     expect(reply[1]).toBe(0); // answered at connect, like the JS dial (v2ray replies only with data)
     c.write('hello');
     await c.closed;

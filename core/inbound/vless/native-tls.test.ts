@@ -1,16 +1,14 @@
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import crypto from 'node:crypto';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LogBus } from '../../log/logger';
-import { createVlessOutbound } from '../../outbound/vless';
 import { frontAddon, frontTls } from '../../route/splice';
-import { VlessProfileSpec } from '../../rpc';
-import { rawClient, startMixed, startUdpEcho, type MixedRig } from '../../test/mixed-harness';
+import { startUdpEcho, type MixedRig } from '../../test/mixed-harness';
+import { expectSlowUserRelayed, socksConnect, startVlessProxy } from '../../test/vless-front-rig';
 import { rawClient as relayClient, relayUser, startEcho, startVlessRig, until, userBytes, vlessHeader, type VlessRig } from '../../test/vless-in-harness';
 
 const ALICE = '11111111-2222-4333-8444-555555555555';
@@ -56,19 +54,9 @@ async function relay(users = [relayUser('alice', ALICE)]): Promise<VlessRig> {
 }
 
 async function proxyTo(port: number, tlsSpec: Record<string, unknown>): Promise<MixedRig> {
-  const spec = VlessProfileSpec.parse({ type: 'vless', host: '127.0.0.1', port, uuid: ALICE, transport: { type: 'tcp' }, tls: tlsSpec });
-  const rig = await startMixed({}, { mode: 'global', globalOutbound: 'v', lanBypass: false }, [
-    createVlessOutbound('v', spec, { log: new LogBus({ level: 'debug' }).logger('vless') }),
-  ]);
+  const rig = await startVlessProxy(port, ALICE, { tls: tlsSpec });
   closers.push(() => rig.close());
   return rig;
-}
-
-async function socksTo(rig: MixedRig, port: number) {
-  const c = await rawClient(rig.port);
-  c.write(Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, port >> 8, port & 255]));
-  await c.read(2);
-  return { c, reply: await c.read(10) };
 }
 
 const info = (rig: MixedRig) => rig.logs.entries({ limit: 500, level: 'info' }).map((e) => e.message).join('\n');
@@ -82,7 +70,7 @@ describe.skipIf(addon === null || !frontTls(addon))('native front, VLESS over TL
     const rig = await proxyTo(r.port, { sni: 'localhost' });
     const chunk = Buffer.alloc(300_000, 7);
     for (let i = 0; i < 2; i++) {
-      const { c, reply } = await socksTo(rig, echo.port);
+      const { c, reply } = await socksConnect(rig, echo.port);
       expect(reply[1]).toBe(0);
       c.write(chunk);
       expect((await c.read(chunk.length)).equals(chunk)).toBe(true);
@@ -98,11 +86,11 @@ describe.skipIf(addon === null || !frontTls(addon))('native front, VLESS over TL
   it('refuses a certificate for another name, and a pin that does not match', async () => {
     const r = await relay();
     const wrongName = await proxyTo(r.port, { sni: 'other.test' });
-    const first = await socksTo(wrongName, echo.port);
+    const first = await socksConnect(wrongName, echo.port);
     expect(first.reply[1]).toBe(1);
     await until(() => /TLS handshake with 127\.0\.0\.1:\d+ failed: hostname mismatch \(E_DIAL_FAILED\)/.test(info(wrongName)), 'the hostname mismatch logged');
     const pinned = await proxyTo(r.port, { sni: 'localhost', pinSha256: `sha256:${'cd'.repeat(32)}` });
-    const second = await socksTo(pinned, echo.port);
+    const second = await socksConnect(pinned, echo.port);
     expect(second.reply[1]).toBe(1);
     const der = new crypto.X509Certificate(readFileSync(pki.cert)).raw;
     const presented = `sha256:${crypto.createHash('sha256').update(der).digest('hex')}`;
@@ -125,7 +113,7 @@ describe.skipIf(addon === null || !frontTls(addon))('native front, VLESS over TL
     closers.push(() => new Promise((res) => server.close(res)));
     const rig = await proxyTo((server.address() as net.AddressInfo).port, { sni: 'localhost' });
     for (let i = 0; i < 3; i++) {
-      const { c, reply } = await socksTo(rig, echo.port);
+      const { c, reply } = await socksConnect(rig, echo.port);
       expect(reply[1]).toBe(0);
       c.write('ping');
       expect((await c.read(4)).toString()).toBe('ping');
@@ -138,14 +126,7 @@ describe.skipIf(addon === null || !frontTls(addon))('native front, VLESS over TL
 
   it('gives clients the JS path serves (speed limits, UDP) a plain stream behind TLS', async () => {
     const r = await relay([relayUser('alice', ALICE), relayUser('slow', SLOW, { downLimitBps: 4_000_000 })]);
-    const slow = await relayClient(r.port, { tls: true });
-    const chunk = Buffer.alloc(100_000, 3);
-    slow.write(Buffer.concat([vlessHeader(SLOW, echo.port), chunk]));
-    const got = await slow.waitBytes(2 + chunk.length);
-    expect(got.subarray(0, 2)).toEqual(Buffer.from([0, 0]));
-    expect(got.subarray(2).equals(chunk)).toBe(true);
-    slow.end();
-    await slow.closed;
+    await expectSlowUserRelayed(r, SLOW, echo.port, { tls: true });
 
     const udp = await startUdpEcho();
     closers.push(() => udp.close());
@@ -157,6 +138,5 @@ describe.skipIf(addon === null || !frontTls(addon))('native front, VLESS over TL
     const back = await c.waitBytes(2 + 2 + answer.length);
     expect(back.subarray(2)).toEqual(Buffer.concat([Buffer.from([0, answer.length]), answer]));
     c.destroy();
-    await until(() => userBytes(r, 'slow').down === chunk.length, 'the slow user counted');
   });
 });

@@ -2,14 +2,11 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { LogBus } from '../../log/logger';
-import { createVlessOutbound } from '../../outbound/vless';
 import { frontAddon } from '../../route/splice';
-import { VlessProfileSpec } from '../../rpc';
-import { rawClient, startMixed, type MixedRig } from '../../test/mixed-harness';
-import { rawClient as relayClient, relayUser, startEcho, startVlessRig, until, userBytes, vlessHeader, type VlessRig } from '../../test/vless-in-harness';
-import { acceptKey } from '../../transport/ws-frame';
+import { expectSlowUserRelayed, socksConnect, startVlessProxy } from '../../test/vless-front-rig';
+import { relayUser, startEcho, startVlessRig, until, userBytes, vlessHeader, type VlessRig } from '../../test/vless-in-harness';
 import { clientFrame, serverFrames, upgradeRequest } from '../../test/ws-frames';
+import { acceptKey } from '../../transport/ws-frame';
 
 const ALICE = '11111111-2222-4333-8444-555555555555';
 const SLOW = '21111111-2222-4333-8444-555555555555';
@@ -61,16 +58,11 @@ describe.skipIf(addon === null)('native front, VLESS over WebSocket', () => {
   it('relays SOCKS5 → VLESS/WS → relay → echo with the WebSocket native on both ends, with exact bytes', async () => {
     const r = await relay();
     expect(r.lines().join('\n')).toMatch(/VLESS relay \(WebSocket \/vl, native front\)/);
-    const spec = VlessProfileSpec.parse({ type: 'vless', host: '127.0.0.1', port: r.port, uuid: ALICE, transport: { type: 'ws', path: `${PATH}?ed=0` }, tls: null });
-    const rig: MixedRig = await startMixed({}, { mode: 'global', globalOutbound: 'v', lanBypass: false }, [
-      createVlessOutbound('v', spec, { log: new LogBus({ level: 'debug' }).logger('vless') }),
-    ]);
+    const rig = await startVlessProxy(r.port, ALICE, { transport: { type: 'ws', path: `${PATH}?ed=0` } });
     closers.push(() => rig.close());
     const chunk = randomBytes(300_000); // frames with 16- and 64-bit lengths both ways
-    const c = await rawClient(rig.port);
-    c.write(Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, echo.port >> 8, echo.port & 255]));
-    await c.read(2);
-    expect((await c.read(10))[1]).toBe(0);
+    const { c, reply } = await socksConnect(rig, echo.port);
+    expect(reply[1]).toBe(0);
     c.write(chunk);
     expect((await c.read(chunk.length)).equals(chunk)).toBe(true);
     // The client's FIN cannot cross a WebSocket (no half-close): the relay ends once the other way
@@ -130,13 +122,6 @@ describe.skipIf(addon === null)('native front, VLESS over WebSocket', () => {
 
   it('gives clients the JS path serves (speed limits, UDP) a plain stream behind the WebSocket', async () => {
     const r = await relay([relayUser('alice', ALICE), relayUser('slow', SLOW, { downLimitBps: 4_000_000 })]);
-    const slow = await relayClient(r.port, { wsPath: PATH });
-    const chunk = Buffer.alloc(100_000, 3);
-    slow.write(Buffer.concat([vlessHeader(SLOW, echo.port), chunk]));
-    const got = await slow.waitBytes(2 + chunk.length);
-    expect(got.subarray(0, 2)).toEqual(Buffer.from([0, 0]));
-    expect(got.subarray(2).equals(chunk)).toBe(true);
-    slow.end();
-    await until(() => userBytes(r, 'slow').down === chunk.length, 'the slow user counted');
+    await expectSlowUserRelayed(r, SLOW, echo.port, { wsPath: PATH });
   });
 });
