@@ -5,7 +5,6 @@
  */
 #define _GNU_SOURCE
 #include "addon.h"
-#include "layer.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -47,18 +46,18 @@ napi_value rd_end_error(napi_env env, const rd_relay *r) {
   static const char *ops[] = { "read", "write", "socket", "connect", "TLS handshake" };
   const char *code = rd_errno_code(r->end_errno);
   char message[256];
-  const rd_layer *l = r->layer[r->end_side ? 1 : 0];
+  const char *why = r->end_op == RD_OP_HANDSHAKE || r->end_errno == EPROTO ? r->end_why : NULL;
   int n = snprintf(message, sizeof message, "%s %s %s", r->end_side ? "remote" : "client", ops[r->end_op], code);
-  /* What TLS said ("certificate verify failed"), when it was TLS that failed. */
-  if (l && l->why[0] && (r->end_op == RD_OP_HANDSHAKE || r->end_errno == EPROTO)) snprintf(message + n, sizeof message - (size_t)n, " (%s)", l->why);
+  /* What TLS or the WebSocket said ("self-signed certificate"), when it was that which failed. */
+  if (why) snprintf(message + n, sizeof message - (size_t)n, " (%s)", why);
   napi_value err = rd_errno_error(env, code, message);
   napi_value syscall;
   const char *sc = r->end_op == RD_OP_CONNECT ? "connect" : r->end_op == RD_OP_HANDSHAKE ? "handshake" : "splice";
   napi_create_string_utf8(env, sc, NAPI_AUTO_LENGTH, &syscall);
   napi_set_named_property(env, err, "syscall", syscall);
-  if (l && l->why[0] && (r->end_op == RD_OP_HANDSHAKE || r->end_errno == EPROTO)) {
+  if (why) {
     napi_value reason;
-    napi_create_string_utf8(env, l->why, NAPI_AUTO_LENGTH, &reason);
+    napi_create_string_utf8(env, why, NAPI_AUTO_LENGTH, &reason);
     napi_set_named_property(env, err, "reason", reason);
   }
   return err;

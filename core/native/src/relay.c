@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +81,17 @@ fail: {
   }
 }
 
+void rd_relay_free_layers(rd_relay *r) {
+  for (int i = 0; i < 2; i++) {
+    rd_layer *l = r->layer[i];
+    if (l && i == r->end_side && l->why[0] && !r->end_why) r->end_why = strdup(l->why);
+    if (l) l->ops->free(l);
+    r->layer[i] = NULL;
+    free(r->dir[i].buf);
+    r->dir[i].buf = NULL;
+  }
+}
+
 void rd_relay_free_hs(rd_relay *r) {
   rd_hs *hs = r->hs;
   if (!hs) return;
@@ -96,10 +108,8 @@ void rd_relay_ref(rd_relay *r) { atomic_fetch_add_explicit(&r->refs, 1, memory_o
 void rd_relay_unref(rd_relay *r) {
   if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1) return;
   rd_relay_close_fds(r);
-  for (int i = 0; i < 2; i++) {
-    if (r->layer[i]) r->layer[i]->ops->free(r->layer[i]);
-    free(r->dir[i].buf);
-  }
+  rd_relay_free_layers(r);
+  free(r->end_why);
   rd_relay_free_hs(r);
   if (r->front) rd_front_unref(r->front);
   free(r);

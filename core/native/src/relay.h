@@ -70,6 +70,7 @@ typedef struct rd_relay {
   struct rd_relay *ready_next;   /* relays whose pump stopped on its budget, not on EAGAIN */
   /* Outcome, written by the worker before the completion is posted. */
   int end_kind, end_errno, end_side, end_op;
+  char *end_why;      /* what the failing side's layer said (TLS, WebSocket), kept when layers are freed */
   /* JS thread only: the onEnd callback (front connections: the per-connection event callback). */
   void *js_on_end;
   int js_ended;           /* JS thread: the END was delivered */
@@ -100,6 +101,12 @@ void rd_relay_free_hs(rd_relay *r);
 void rd_relay_unref(rd_relay *r);
 /* Closes the relay's pipes and dups (idempotent). The worker removes them from epoll first. */
 void rd_relay_close_fds(rd_relay *r);
+/*
+ * Worker: frees the layers (an SSL object each) and copy buffers of a relay that ended, keeping
+ * the failing side's words in end_why. The struct itself lives on until JS drops its handle, which
+ * can be a garbage collection later: nothing big may wait for that.
+ */
+void rd_relay_free_layers(rd_relay *r);
 
 /*
  * Moves bytes in direction d until both ends would block, the budget is spent (returns 1: call

@@ -78,6 +78,7 @@ static void retire(rd_worker *w, rd_relay *r) {
   if (r->fd[0] >= 0) epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[0], NULL);
   if (r->fd[1] >= 0) epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[1], NULL);
   rd_relay_close_fds(r);
+  rd_relay_free_layers(r);
   rd_w_hs_remove(w, r);
   r->phase = RD_PHASE_RELAY;
   list_remove(w, r);
