@@ -97,6 +97,23 @@ describe.skipIf(addon === null || !frontTls(addon))('native front, VLESS over TL
     await until(() => info(pinned).includes(`the server presented ${presented}, expected sha256:${'cd'.repeat(32)}`), 'the pin mismatch logged');
   });
 
+  it('picks the first of its ALPN protocols the client offers, and resumes sessions it issued', async () => {
+    const r = await startVlessRig({ users: [relayUser('alice', ALICE)], tls: { certFile: pki.cert, keyFile: pki.key, alpn: ['h2', 'http/1.1'] } });
+    closers.push(() => r.close());
+    const connect = (session?: Buffer) => new Promise<tls.TLSSocket>((res, rej) => {
+      const s = tls.connect({ host: '127.0.0.1', port: r.port, servername: 'localhost', ca: readFileSync(pki.ca), ALPNProtocols: ['http/1.1', 'h2'], session });
+      s.once('secureConnect', () => res(s));
+      s.once('error', rej);
+    });
+    const first = await connect();
+    expect(first.alpnProtocol).toBe('h2');
+    const ticket = await new Promise<Buffer>((res) => first.once('session', res));
+    first.destroy();
+    const second = await connect(ticket);
+    expect(second.isSessionReused()).toBe(true);
+    second.destroy();
+  });
+
   it('resumes the TLS session on the next dial to the same server', async () => {
     const reused: boolean[] = [];
     const server = tls.createServer({ cert: readFileSync(pki.cert), key: readFileSync(pki.key) }, (s) => {
