@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { expect } from 'vitest';
 import type { Fuzz } from './mixed-codec-fuzz';
 
 /**
@@ -33,4 +34,24 @@ export function poke(g: Fuzz, port: number, data: Buffer): Promise<'closed' | 'o
       if (closeEarly) s.end();
     });
   });
+}
+
+/**
+ * `batches` rounds of 20 concurrent pokes at 127.0.0.1:`port`, each a mutation of one of `seeds`
+ * or, one time in `randomOneIn`, up to `randomLen` random bytes; expects every client to have been
+ * closed (a relayed one by its idle timeout, which the suites keep at 1 s). Failures name the
+ * seed and the input (its first 400 bytes).
+ */
+export async function expectEveryPokeClosed(
+  g: Fuzz, port: number, seeds: Buffer[], opts: { batches: number; randomLen: number; randomOneIn?: number },
+): Promise<void> {
+  for (let batch = 0; batch < opts.batches; batch++) {
+    const pokes = Array.from({ length: 20 }, () => {
+      const input = g.int(opts.randomOneIn ?? 5) === 0 ? g.bytes(opts.randomLen) : g.mutate(g.pick(seeds));
+      return poke(g, port, input).then((how) => ({ how, input }));
+    });
+    for (const { how, input } of await Promise.all(pokes)) {
+      expect(how, `seed ${g.seed}, input ${input.subarray(0, 400).toString('hex')}`).toBe('closed');
+    }
+  }
 }

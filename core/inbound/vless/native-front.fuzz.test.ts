@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeAvailable } from '../../route/splice';
-import { poke } from '../../test/fuzz-poke';
+import { expectEveryPokeClosed } from '../../test/fuzz-poke';
 import { fuzz } from '../../test/mixed-codec-fuzz';
 import { relayUser, startEcho, startVlessRig, vlessHeader } from '../../test/vless-in-harness';
 
@@ -30,15 +30,7 @@ describe.skipIf(!nativeAvailable())('native VLESS front fuzz', () => {
         vlessHeader('99999999-8888-4777-8666-555555555555', echo.port),
         Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
       ];
-      for (let batch = 0; batch < 15; batch++) {
-        const pokes = Array.from({ length: 20 }, () => {
-          const input = f.int(5) === 0 ? f.bytes(60) : f.mutate(f.pick(seeds));
-          return poke(f, r.port, input).then((how) => ({ how, input }));
-        });
-        for (const { how, input } of await Promise.all(pokes)) {
-          expect(how, `seed ${f.seed}, input ${input.toString('hex')}`).toBe('closed');
-        }
-      }
+      await expectEveryPokeClosed(f, r.port, seeds, { batches: 15, randomLen: 60 });
       const kinds = Object.keys(r.collector.badHandshakeCounts());
       expect(kinds.length).toBeGreaterThan(1); // the mutations reached both the native and the JS judges
       for (const k of kinds) expect(['vless-uuid', 'vless-version', 'vless-truncated', 'vless-command', 'vless-address', 'timeout', 'protocol']).toContain(k);

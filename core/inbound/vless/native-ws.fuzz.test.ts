@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frontAddon } from '../../route/splice';
-import { poke } from '../../test/fuzz-poke';
+import { expectEveryPokeClosed } from '../../test/fuzz-poke';
 import { fuzz } from '../../test/mixed-codec-fuzz';
 import { relayUser, startEcho, startVlessRig, until, vlessHeader } from '../../test/vless-in-harness';
 import { clientFrame, serverFrames, upgradeRequest } from '../../test/ws-frames';
@@ -34,15 +34,7 @@ describe.skipIf(frontAddon() === null)('native VLESS front fuzz, WebSocket', () 
         Buffer.concat([head(), clientFrame(2, Buffer.alloc(70_000, 1))]),
         head('/other'),
       ];
-      for (let batch = 0; batch < 10; batch++) {
-        const pokes = Array.from({ length: 20 }, () => {
-          const input = f.int(6) === 0 ? f.bytes(120) : f.mutate(f.pick(seeds));
-          return poke(f, r.port, input).then((how) => ({ how, input }));
-        });
-        for (const { how, input } of await Promise.all(pokes)) {
-          expect(how, `seed ${f.seed}, input ${input.subarray(0, 400).toString('hex')}`).toBe('closed');
-        }
-      }
+      await expectEveryPokeClosed(f, r.port, seeds, { batches: 10, randomLen: 120, randomOneIn: 6 });
       // Still serving: an upgrade, the header and a payload, echoed after [0, 0].
       const c = net.connect({ host: '127.0.0.1', port: r.port });
       let got = Buffer.alloc(0);
