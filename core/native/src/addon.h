@@ -1,4 +1,4 @@
-/* What addon.c (splice relays) and addon-front.c (fronts) share on the JS thread. */
+/* What the addon's glue files (addon.c relays, addon-front.c and addon-events.c fronts, addon-tls.c TLS) share on the JS thread. */
 #ifndef RELAYDESK_ADDON_H
 #define RELAYDESK_ADDON_H
 
@@ -36,8 +36,13 @@ void rd_call_ref(napi_env env, void **ref, int last, size_t argc, napi_value *ar
 rd_tls_ctx *rd_tls_ctx_arg(napi_env env, napi_value v, int server);
 napi_status rd_tls_define(napi_env env, napi_value exports);
 
-/* addon-front.c */
+/* addon-events.c */
+/* A string (latin1; NULL gives null) and a number. */
+napi_value rd_str(napi_env env, const char *s);
+napi_value rd_num(napi_env env, double d);
 void rd_front_call_js(napi_env env, rd_env *e, rd_msg *m);
+
+/* addon-front.c */
 napi_status rd_front_define(napi_env env, napi_value exports, rd_env *e);
 
 #endif
