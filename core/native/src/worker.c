@@ -138,6 +138,8 @@ static void on_socket_event(rd_worker *w, rd_endpoint *ep, uint32_t ev, int64_t 
   }
   if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) r->dir[s].may_read = 1;
   if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) r->dir[1 - s].may_write = 1;
+  /* A layer's read can wait for room to write (TLS answering a KeyUpdate): writable means retry. */
+  if ((ev & EPOLLOUT) && r->layer[s]) r->dir[s].may_read = 1;
   pump_relay(w, r, now);
   if (!r->done && (ev & EPOLLERR)) {
     /* A reset after a FIN reads as EOF: the pending socket error is the real outcome. */
