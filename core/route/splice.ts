@@ -89,10 +89,15 @@ export const FRONT_REQUEST = 0;
 export const FRONT_HANDOFF = 1;
 export const FRONT_BAD = 2;
 export const FRONT_CLOSED = 3;
-/** FRONT_HANDOFF stages: as accepted, after a SOCKS5 no-auth greeting, or a bridge to a TLS/WebSocket client. */
+/**
+ * FRONT_HANDOFF stages: as accepted, after a SOCKS5 no-auth greeting, a bridge carrying the VLESS
+ * stream of a TLS/WebSocket client, or a bridge carrying an HTTP request that reached a
+ * WebSocket-over-TLS port without upgrading to its path.
+ */
 export const FRONT_STAGE_FIRST = 0;
 export const FRONT_STAGE_REQUEST = 1;
 export const FRONT_STAGE_BRIDGED = 2;
+export const FRONT_STAGE_BRIDGED_HTTP = 3;
 /** Events of one front connection. */
 export const CONN_CONNECTED = 1;
 export const CONN_ENDED = 2;
@@ -111,8 +116,8 @@ export const PROTO_VLESS = 1;
 export interface FrontAddon {
   /**
    * VLESS only: with a TLS server context clients speak TLS first, with `wsPath` they upgrade to a
-   * WebSocket first (other requests are handed over as they came); once either is up, handoffs get
-   * a socketpair carrying the plain bytes (stage FRONT_STAGE_BRIDGED).
+   * WebSocket (other requests are handed over as they came), or both in that order; once either is
+   * up, handoffs get a socketpair carrying the plain bytes (FRONT_STAGE_BRIDGED, _BRIDGED_HTTP).
    */
   frontListen(
     ip: string, port: number, backlog: number, handshakeMs: number, proto: number, onEvent: (type: number, ...args: unknown[]) => void,
@@ -123,7 +128,8 @@ export interface FrontAddon {
    * onConn(CONN_CONNECTED) once the client was answered, then onConn(CONN_ENDED, err?) exactly once.
    * `prefix` goes to the remote first; `stripVless` drops the remote's VLESS response header; with
    * a TLS client context the remote speaks TLS, with `wsPath` and `wsHost` it is upgraded to a
-   * WebSocket (a failed handshake or upgrade ends with err.syscall "handshake" and err.reason).
+   * WebSocket, with both to a WebSocket over TLS (a failed handshake or upgrade ends with
+   * err.syscall "handshake" and err.reason, "TLS: ..." for the TLS under a WebSocket).
    */
   frontConnect(
     conn: object, ip: string, port: number, connectMs: number, idleMs: number, onConn: (type: number, err?: NativeError) => void,

@@ -76,13 +76,16 @@ export function nativeClientContext(addon: FrontAddon, host: string, port: numbe
   return ctx;
 }
 
-/** A native TLS handshake's failure as the JS dial words it (dialTls): E_DIAL_RESET or E_DIAL_FAILED. */
-export function nativeTlsError(err: NativeError, host: string, port: number, opts: TlsClientOptions): CoreError {
+/**
+ * A native TLS handshake's failure as the JS dial words it (dialTls): E_DIAL_RESET or E_DIAL_FAILED.
+ * `reason`: what TLS said (err.reason without the "TLS: " of a WebSocket over TLS).
+ */
+export function nativeTlsError(err: NativeError, host: string, port: number, opts: TlsClientOptions, reason = err.reason): CoreError {
   const where = formatHostPort(host, port);
-  const pin = /^certificate pin mismatch: the server presented (sha256:\S+)/.exec(err.reason ?? '');
+  const pin = /^certificate pin mismatch: the server presented (sha256:\S+)/.exec(reason ?? '');
   if (pin !== null) {
     return new CoreError('E_DIAL_FAILED', `certificate pin mismatch for ${where}: the server presented ${pin[1]}, expected ${opts.pinSha256}`, { cause: err });
   }
   const reset = err.code === 'ECONNRESET' || err.code === 'EPIPE';
-  return new CoreError(reset ? 'E_DIAL_RESET' : 'E_DIAL_FAILED', `TLS handshake with ${where} failed: ${err.reason ?? err.code ?? err.message}`, { cause: err });
+  return new CoreError(reset ? 'E_DIAL_RESET' : 'E_DIAL_FAILED', `TLS handshake with ${where} failed: ${reason ?? err.code ?? err.message}`, { cause: err });
 }

@@ -20,8 +20,11 @@ const HEAD_TOO_LARGE = 'HTTP/1.1 431 Request Header Fields Too Large\r\nContent-
 
 /** Accepts WebSocket upgrades on sockets handed to it; close() ends every stream it made. */
 export interface WsAcceptor {
-  /** Reads the upgrade request from a new (plaintext or TLS) connection, at most `timeoutMs`. */
-  accept(socket: Socket): void;
+  /**
+   * Reads the upgrade request from a new (plaintext or TLS) connection, at most `timeoutMs`.
+   * `peer`: the client's address when the socket is not its own connection (a native bridge).
+   */
+  accept(socket: Socket, peer?: WsPeer): void;
   close(): void;
 }
 
@@ -32,11 +35,17 @@ export interface WsAcceptor {
  * plain requests), 400 (bad key), 426 (version) or 431 and closed. A client that does not finish its
  * request within `opts.timeoutMs` is cut.
  */
-export function createWsAcceptor(opts: WsServerOptions & { timeoutMs: number }, onStream: (stream: WsStream) => void): WsAcceptor {
+/** Where a WebSocket client connected from. */
+export interface WsPeer {
+  address: string;
+  port: number;
+}
+
+export function createWsAcceptor(opts: WsServerOptions & { timeoutMs: number }, onStream: (stream: WsStream, peer?: WsPeer) => void): WsAcceptor {
   const live = new Set<WsStream>();
   const refuse = (socket: Socket, answer: string) => socket.end(answer, () => socket.destroy());
   return {
-    accept(socket) {
+    accept(socket, peer) {
       let head: Buffer = Buffer.alloc(0);
       const timer = setTimeout(() => socket.destroy(), opts.timeoutMs);
       const done = () => {
@@ -62,7 +71,7 @@ export function createWsAcceptor(opts: WsServerOptions & { timeoutMs: number }, 
         const stream = new WsStream(socket, head.subarray(end + 4));
         live.add(stream);
         stream.once('close', () => live.delete(stream));
-        onStream(stream);
+        onStream(stream, peer);
       };
       socket.on('error', ignore);
       socket.on('data', onData);

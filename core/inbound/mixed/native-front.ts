@@ -30,11 +30,11 @@ export interface FrontInbound {
 /**
  * The mixed inbound's SOCKS5 fast path: the native thread accepts, answers the no-auth greeting,
  * reads a CONNECT and, for destinations routed to the direct outbound or to a VLESS server over
- * TCP, TLS or a plain WebSocket, connects (and does the TLS handshake or the upgrade) and relays; this side routes each request, tracks the relay (connections
+ * TCP or WebSocket, TLS or not, connects (and does the TLS handshake and the upgrade) and relays; this side routes each request, tracks the relay (connections
  * list, stats) and logs. Everything else comes back as a socket for the JS inbound (`serve`): HTTP
  * and unknown first bytes, greetings without "no auth", other commands, malformed requests,
- * pipelined data, and requests routed to any other outbound (SOCKS, VLESS over WebSocket over TLS;
- * VLESS over TLS where the process has no OpenSSL to share, as in Electron),
+ * pipelined data, and requests routed to any other outbound (SOCKS; VLESS over TLS where the process
+ * has no OpenSSL to share, as in Electron),
  * which then dial exactly as on the JS path.
  */
 export class NativeFront extends FrontListener {
@@ -115,8 +115,10 @@ export class NativeFront extends FrontListener {
       this.conns.delete(conn);
       if (finish === null) {
         if (!err) return;
+        const underWs = err.reason?.startsWith('TLS: ') === true; // the TLS under a WebSocket
         const e = err.syscall !== 'handshake' ? dialError(err, plan.host, plan.port)
-          : plan.ws ? wsUpgradeError(err, plan.ws.url) : nativeTlsError(err, plan.host, plan.port, plan.tls!);
+          : plan.ws && !underWs ? wsUpgradeError(err, plan.ws.url)
+            : nativeTlsError(err, plan.host, plan.port, plan.tls!, underWs ? err.reason!.slice(5) : err.reason);
         logDialFailure(ctx, meta, plan.header ? new CoreError(e.code, `vless ${outbound.tag} → ${dest}: ${e.message}`, { cause: err }) : e);
         return;
       }

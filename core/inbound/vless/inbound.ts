@@ -6,7 +6,7 @@ import { formatUuid } from '../../codec/vless';
 import { listenError } from '../../common/listen-error';
 import { formatHostPort } from '../../common/net';
 import { CoreError, parseHostPort, type RelayUser, type VlessInboundSpec } from '../../rpc';
-import { frontAddon, frontTls, type FrontAddon } from '../../route/splice';
+import { FRONT_STAGE_BRIDGED, frontAddon, frontTls, type FrontAddon } from '../../route/splice';
 import { nativeServerContext } from '../../transport/native-tls';
 import { loadServerTls, type ServerTls } from '../../transport/server-tls';
 import { createWsAcceptor, type WsAcceptor } from '../../transport/server-ws';
@@ -56,9 +56,8 @@ class VlessInbound implements VlessRunner {
     if (hp === null) throw new CoreError('E_CONFIG_INVALID', `listen "${spec.listen}" is not host:port`);
     const addon = frontAddon();
     const secure = spec.tls ? await loadServerTls(spec.tls) : null;
-    // Natively: TCP with TLS or without, WebSocket without (WebSocket over TLS stays in JS).
-    const native = spec.transport.type === 'tcp' ? secure === null || (addon !== null && frontTls(addon)) : secure === null;
-    if (addon !== null && native && net.isIP(hp.host) !== 0) return this.startNative(addon, hp.host, hp.port, secure);
+    // Natively: TCP or WebSocket, with TLS where the native side can do it.
+    if (addon !== null && (secure === null || frontTls(addon)) && net.isIP(hp.host) !== 0) return this.startNative(addon, hp.host, hp.port, secure);
     const server = this.createServer(secure);
     this.server = server;
     server.on('connection', this.serverOnConnection);
@@ -92,7 +91,7 @@ class VlessInbound implements VlessRunner {
     }
     const wsPath = spec.transport.type === 'ws' ? spec.transport.path : undefined;
     if (wsPath !== undefined) this.ws = this.createWsAcceptor(wsPath);
-    const front = new VlessNativeFront(addon, this.env, (socket, first, peer, bridged) => this.serveHandedOver(socket, first, peer, bridged));
+    const front = new VlessNativeFront(addon, this.env, (socket, first, peer, stage) => this.serveHandedOver(socket, first, peer, stage));
     try {
       front.listen(ip, port, tls, wsPath);
     } catch (err) {
@@ -102,24 +101,24 @@ class VlessInbound implements VlessRunner {
     this.native = front;
     this.bound = formatHostPort(ip, front.port);
     this.env.traffic.start();
-    const transport = wsPath !== undefined ? `WebSocket ${wsPath}` : secure ? `TCP, TLS with ${secure.origin}` : 'TCP';
+    const transport = `${wsPath !== undefined ? `WebSocket ${wsPath}` : 'TCP'}${secure ? `, TLS with ${secure.origin}` : ''}`;
     this.ctx.log.info(`VLESS relay (${transport}, native front) listening on ${this.bound}, ${spec.users.length} user${spec.users.length === 1 ? '' : 's'}`);
   }
 
   /**
-   * A client the native front gave back, with the bytes it read: served as if just accepted. A
-   * `bridged` socket carries the plain stream of a client whose TLS or WebSocket stays native (a
-   * socketpair), so the client's address comes with it; on a WebSocket port anything else is an
-   * HTTP request the JS acceptor answers.
+   * A client the native front gave back, with the bytes it read (`stage`: FRONT_STAGE_*), served
+   * as if just accepted. A bridged socket carries the plain bytes of a client whose TLS or
+   * WebSocket stays native (a socketpair), so the client's address comes with it. On a WebSocket
+   * port, what is not yet upgraded is an HTTP request for the JS acceptor.
    */
-  private serveHandedOver(socket: Socket, first: Buffer, peer: { address: string; port: number }, bridged: boolean): void {
+  private serveHandedOver(socket: Socket, first: Buffer, peer: { address: string; port: number }, stage: number): void {
     if (this.closing) return void socket.destroy();
     const { spec } = this.env;
     this.serverOnConnection(socket);
     if (first.length > 0) socket.unshift(first);
-    if (!bridged && this.ws !== null) return this.ws.accept(socket);
     const source = { address: unmapIPv4(peer.address), port: peer.port };
-    serveClient(this.env, { stream: socket, raw: socket, source, sniffHttp: spec.fallback === 'monitor' && spec.tls === null && !bridged });
+    if (this.ws !== null && stage !== FRONT_STAGE_BRIDGED) return this.ws.accept(socket, source);
+    serveClient(this.env, { stream: socket, raw: socket, source, sniffHttp: spec.fallback === 'monitor' && spec.tls === null && stage !== FRONT_STAGE_BRIDGED });
   }
 
   address(): string | null {
@@ -191,8 +190,8 @@ class VlessInbound implements VlessRunner {
   }
 
   private createWsAcceptor(path: string): WsAcceptor {
-    return createWsAcceptor({ path, timeoutMs: this.env.spec.handshakeTimeoutMs }, (stream) => {
-      serveClient(this.env, { stream, raw: stream.socket, source: sourceOf(stream.socket), sniffHttp: false });
+    return createWsAcceptor({ path, timeoutMs: this.env.spec.handshakeTimeoutMs }, (stream, peer) => {
+      serveClient(this.env, { stream, raw: stream.socket, source: peer ?? sourceOf(stream.socket), sniffHttp: false });
     });
   }
 

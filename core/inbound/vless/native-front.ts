@@ -8,7 +8,7 @@ import { formatHostPort } from '../../common/net';
 import { dialError, isDirectOutbound } from '../../outbound/direct';
 import { createLookupCache, type LookupFn } from '../../route/lookup-cache';
 import { FrontListener, socketFromFd, type FrontRequest } from '../../route/front-listener';
-import { CONN_CONNECTED, FRONT_STAGE_BRIDGED, PROTO_VLESS, type FrontAddon } from '../../route/splice';
+import { CONN_CONNECTED, PROTO_VLESS, type FrontAddon } from '../../route/splice';
 import { CoreError, toCoreError, type RelayUser } from '../../rpc';
 import type { VlessBadHandshake, VlessEnv } from './env';
 import { serveTcp } from './tcp';
@@ -45,9 +45,9 @@ class NativeConnStream extends EventEmitter {
 }
 
 /**
- * The VLESS relay's fast path on TCP (TLS or not) and plain WebSocket: the native thread accepts
- * (does the TLS handshake, where the process has OpenSSL to share, or the WebSocket upgrade) and
- * reads the request header;
+ * The VLESS relay's fast path on TCP and WebSocket, TLS or not: the native thread accepts (does
+ * the TLS handshake, where the process has OpenSSL to share, and the WebSocket upgrade) and reads
+ * the request header;
  * this side authenticates the UUID, applies the account state and limits exactly as the JS path
  * does, routes, and for the direct outbound has the native thread connect, answer [0, 0] and
  * splice (the payload that came with the header goes first). Other clients come back as sockets for
@@ -60,13 +60,13 @@ export class VlessNativeFront extends FrontListener {
 
   constructor(
     addon: FrontAddon, private readonly env: VlessEnv,
-    private readonly serve: (socket: Socket, first: Buffer, peer: { address: string; port: number }, bridged: boolean) => void,
+    private readonly serve: (socket: Socket, first: Buffer, peer: { address: string; port: number }, stage: number) => void,
   ) {
     super(addon, PROTO_VLESS, env.spec.handshakeTimeoutMs);
   }
 
   protected onHandoff(socket: Socket, first: Buffer, stage: number, peer: { address: string; port: number }): void {
-    this.serve(socket, first, peer, stage === FRONT_STAGE_BRIDGED);
+    this.serve(socket, first, peer, stage);
   }
 
   protected onBad(kind: string | null, reason: string, address: string, port: number): void {

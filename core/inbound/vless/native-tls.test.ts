@@ -47,14 +47,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function relay(users = [relayUser('alice', ALICE)]): Promise<VlessRig> {
-  const r = await startVlessRig({ users, tls: { certFile: pki.cert, keyFile: pki.key } });
+async function relay(users = [relayUser('alice', ALICE)], over: Record<string, unknown> = {}): Promise<VlessRig> {
+  const r = await startVlessRig({ users, tls: { certFile: pki.cert, keyFile: pki.key }, ...over });
   closers.push(() => r.close());
   return r;
 }
 
-async function proxyTo(port: number, tlsSpec: Record<string, unknown>): Promise<MixedRig> {
-  const rig = await startVlessProxy(port, ALICE, { tls: tlsSpec });
+async function proxyTo(port: number, tlsSpec: Record<string, unknown>, transport: Record<string, unknown> = { type: 'tcp' }): Promise<MixedRig> {
+  const rig = await startVlessProxy(port, ALICE, { tls: tlsSpec, transport });
   closers.push(() => rig.close());
   return rig;
 }
@@ -155,5 +155,32 @@ describe.skipIf(addon === null || !frontTls(addon))('native front, VLESS over TL
     const back = await c.waitBytes(2 + 2 + answer.length);
     expect(back.subarray(2)).toEqual(Buffer.concat([Buffer.from([0, answer.length]), answer]));
     c.destroy();
+  });
+
+  it('relays SOCKS5 → VLESS/WebSocket over TLS → relay natively on both ends; a wss port leaves plain HTTPS to JS', async () => {
+    const r = await relay([relayUser('alice', ALICE)], { transport: { type: 'ws', path: '/wss' } });
+    expect(r.lines().join('\n')).toMatch(/VLESS relay \(WebSocket \/wss, TLS with certificate .*leaf\.pem, native front\)/);
+    const rig = await proxyTo(r.port, { sni: 'localhost' }, { type: 'ws', path: '/wss' });
+    const chunk = Buffer.alloc(200_000, 5);
+    const { c, reply } = await socksConnect(rig, echo.port);
+    expect(reply[1]).toBe(0);
+    c.write(chunk);
+    expect((await c.read(chunk.length)).equals(chunk)).toBe(true);
+    c.socket.destroy();
+    await until(() => userBytes(r, 'alice').down === chunk.length, 'the relay counted');
+    // Over TLS, a request that is no upgrade to the path goes to the JS acceptor through the bridge.
+    const https = tls.connect({ host: '127.0.0.1', port: r.port, servername: 'localhost', ca: readFileSync(pki.ca) });
+    https.write('GET /elsewhere HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    const answer = await new Promise<string>((res) => {
+      let got = '';
+      https.on('data', (d: Buffer) => { got += d.toString('latin1'); });
+      https.on('close', () => res(got));
+      https.on('error', () => res(got));
+    });
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 404 Not Found');
+    // A wss dial that does not trust the name fails at its TLS, worded as the JS dial words it.
+    const wrong = await proxyTo(r.port, { sni: 'other.test' }, { type: 'ws', path: '/wss' });
+    expect((await socksConnect(wrong, echo.port)).reply[1]).toBe(1);
+    await until(() => /TLS handshake with 127\.0\.0\.1:\d+ failed: hostname mismatch \(E_DIAL_FAILED\)/.test(info(wrong)), 'the hostname mismatch logged');
   });
 });

@@ -2,20 +2,21 @@
  * N-API glue of native fronts:
  *   frontListen(ip, port, backlog, handshakeMs, proto, onEvent[, tlsServerContext, wsPath]) -> [front, boundPort]
  *     proto 0: SOCKS5 (no-auth greeting, CONNECT); 1: VLESS (header without addons, TCP command),
- *     over TLS with a server context (addon-tls.c), or over WebSocket upgrades to wsPath
+ *     over TLS with a server context (addon-tls.c), over WebSocket upgrades to wsPath, or both
  *     onEvent(0, conn, atyp, host, port, peerAddress, peerPort[, uuid, payload])
  *                                                                a request to route (VLESS: its
  *                                                                UUID and the bytes after the header)
  *     onEvent(1, fd, stage, bytes, peerAddress, peerPort)        the JS inbound takes over (stage 2:
- *                                                                a socketpair to a TLS/WebSocket client)
+ *                                                                a socketpair to a TLS/WebSocket client;
+ *                                                                3: to a wss port's plain HTTP request)
  *     onEvent(2, kind | null, reason, peerAddress, peerPort)      a handshake ended badly
  *     onEvent(3)                                                 the listener is closed
  *   frontClose(front)
  *   frontConnect(conn, ip, port, connectMs, idleMs, onConn[, prefix, stripVless, tlsClientContext, wsPath, wsHost])
  *     onConn(1) connected, onConn(2, err?) ended; `prefix` goes to the remote first (a VLESS request
  *     header), and with stripVless the remote's VLESS response header is dropped; with a client
- *     context the remote is TLS, with wsPath/wsHost a WebSocket (err.syscall "handshake" when that
- *     failed, err.reason says why)
+ *     context the remote is TLS, with wsPath/wsHost a WebSocket, with both a WebSocket over TLS
+ *     (err.syscall "handshake" when that failed, err.reason says why: "TLS: ..." for its TLS)
  *   frontReject(conn, rep)                                    SOCKS5 failure reply, then close
  *   frontRelease(conn, onFd)                                  onFd(fd): the client is JS's now
  * sample(conn) and close(conn) are the splice relay's own.
@@ -95,9 +96,9 @@ static napi_value front_listen(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (argc >= 8 && !optional_string(env, argv[7], &ws_path, "frontListen: wsPath must be a path")) return NULL;
-  if (ws_path && (proto != RD_PROTO_VLESS || tls || ws_path[0] != '/')) {
+  if (ws_path && (proto != RD_PROTO_VLESS || ws_path[0] != '/')) {
     free(ws_path);
-    napi_throw_type_error(env, NULL, "frontListen: WebSocket needs the VLESS protocol, a path, and no TLS");
+    napi_throw_type_error(env, NULL, "frontListen: WebSocket needs the VLESS protocol and a path");
     return NULL;
   }
   if (!rd_env_worker(env, e)) return free(ws_path), NULL;
@@ -253,10 +254,10 @@ static napi_value front_connect(napi_env env, napi_callback_info info) {
     free(ws_path);
     return NULL;
   }
-  if ((ws_path == NULL) != (ws_host == NULL) || (ws_path && tls)) {
+  if ((ws_path == NULL) != (ws_host == NULL)) {
     free(ws_path);
     free(ws_host);
-    napi_throw_type_error(env, NULL, "frontConnect: a WebSocket needs a path and a Host header, and no TLS");
+    napi_throw_type_error(env, NULL, "frontConnect: a WebSocket needs a path and a Host header");
     return NULL;
   }
   free(hs->ws_path);

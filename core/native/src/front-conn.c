@@ -67,8 +67,10 @@ static void client_layer_failed(rd_worker *w, rd_relay *r) {
   rd_front_bad(w, r, left ? NULL : "protocol", r->layer[0]->why);
 }
 
+static int write_fresh(rd_relay *r, int side, const uint8_t *b, size_t len);
+
 /*
- * A WebSocket front reads the upgrade request first: a valid upgrade to its path is answered 101
+ * A WebSocket front reads the upgrade request first (through TLS for wss): a valid upgrade to its path is answered 101
  * here and the VLESS header then comes in frames; anything else goes to the JS acceptor as is.
  * Returns 1 when the connection left this stage or was handed over, 0 when the head is incomplete.
  */
@@ -76,7 +78,7 @@ static int ws_upgrade(rd_worker *w, rd_relay *r, int64_t now) {
   rd_hs *hs = r->hs;
   for (;;) {
     if (hs->len == sizeof hs->buf) return rd_front_handoff(w, r, now), 1; /* a long head: JS reads it */
-    ssize_t n = read(r->fd[0], hs->buf + hs->len, sizeof hs->buf - hs->len);
+    ssize_t n = rd_side_read(r, 0, hs->buf + hs->len, sizeof hs->buf - hs->len); /* through TLS for wss */
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
       if (hs->len > 0) return rd_front_handoff(w, r, now), 1;
       return rd_front_bad(w, r, NULL, "client closed during the handshake"), 1;
@@ -94,25 +96,27 @@ static int ws_upgrade(rd_worker *w, rd_relay *r, int64_t now) {
     char answer[160];
     int alen = snprintf(answer, sizeof answer, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
-    if (write(r->fd[0], answer, (size_t)alen) != alen || !(r->layer[0] = rd_ws_server_layer(hs->buf + end, hs->len - end))) {
-      return rd_front_bad(w, r, NULL, "cannot answer the upgrade"), 1;
-    }
+    rd_layer *ws = write_fresh(r, 0, (const uint8_t *)answer, (size_t)alen) < 0 ? NULL : rd_ws_server_layer(hs->buf + end, hs->len - end, r->layer[0]);
+    if (!ws) return rd_front_bad(w, r, NULL, "cannot answer the upgrade"), 1;
+    r->layer[0] = ws; /* the TLS layer, if any, is under it now */
     hs->len = 0;
-    hs->layer_up = 1;
+    hs->ws_up = 1;
     return 0;
   }
 }
 
 static void on_readable(rd_worker *w, rd_relay *r, int64_t now) {
   rd_hs *hs = r->hs;
-  if (r->front->ws_path && !hs->layer_up && (ws_upgrade(w, r, now) || !hs->layer_up)) return;
   rd_layer *l = r->layer[0];
   if (l && !hs->layer_up) {
+    /* TLS first (the only layer a front starts with). */
     int rc = l->ops->handshake(l, r->fd[0]);
     if (rc == 0) return;
     if (rc < 0) return client_layer_failed(w, r);
     hs->layer_up = 1;
   }
+  if (r->front->ws_path && !hs->ws_up && (ws_upgrade(w, r, now) || !hs->ws_up)) return;
+  l = r->layer[0];
   for (;;) {
     if (hs->len == sizeof hs->buf) return rd_front_handoff(w, r, now);
     ssize_t n = rd_side_read(r, 0, hs->buf + hs->len, sizeof hs->buf - hs->len);
@@ -273,8 +277,12 @@ static void check_connect(rd_worker *w, rd_relay *r, int64_t now) {
     /* TLS or a WebSocket upgrade to the remote first (a VLESS server on either); the connect
        deadline covers it too. */
     if (!r->layer[1]) {
-      r->layer[1] = hs->tls_client ? rd_tls_layer(hs->tls_client, r->fd[1]) : rd_ws_client_layer(hs->ws_path, hs->ws_host);
-      if (!r->layer[1]) return connect_failed(w, r, ENOMEM);
+      rd_layer *tls = hs->tls_client ? rd_tls_layer(hs->tls_client, r->fd[1]) : NULL;
+      r->layer[1] = hs->ws_path ? rd_ws_client_layer(hs->ws_path, hs->ws_host, tls) : tls; /* wss: WebSocket over TLS */
+      if (!r->layer[1] || (hs->tls_client && !tls)) {
+        if (tls && !r->layer[1]) tls->ops->free(tls);
+        return connect_failed(w, r, ENOMEM);
+      }
     }
     int rc = r->layer[1]->ops->handshake(r->layer[1], r->fd[1]);
     if (rc == 0) return;

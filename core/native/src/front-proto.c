@@ -40,7 +40,7 @@ void rd_front_handoff(rd_worker *w, rd_relay *r, int64_t now) {
   memcpy(m->bytes, r->hs->buf, r->hs->len);
   m->peer = r->hs->peer;
   if (r->layer[0]) {
-    m->stage = RD_STAGE_BRIDGED;
+    m->stage = r->front->ws_path && !r->hs->ws_up ? RD_STAGE_BRIDGED_HTTP : RD_STAGE_BRIDGED;
     r->phase = RD_PHASE_WAIT; /* what rd_w_start_relay expects: off the handshake list next */
     m->fd = rd_front_bridge(w, r, now);
     if (m->fd < 0) {

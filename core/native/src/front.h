@@ -50,7 +50,8 @@ typedef struct rd_hs {
   int strip_vless;      /* JS: the remote answers with a VLESS response header to drop */
   rd_tls_ctx *tls_client; /* JS: TLS to the remote after connecting (a VLESS server over TLS) */
   char *ws_path, *ws_host; /* JS: a WebSocket upgrade to the remote after connecting (path, Host header) */
-  int layer_up;         /* the layer's handshake is done (client side: the TLS server front's) */
+  int layer_up;         /* the first layer's handshake is done (TLS; a dial: TLS or the upgrade) */
+  int ws_up;            /* a WebSocket front answered the upgrade (over TLS or not) */
 } rd_hs;
 
 /* What the worker posts to the JS thread. */
@@ -64,9 +65,10 @@ enum rd_msg_type {
   RD_MSG_FRONT_CLOSED,
 };
 
-/* Where a handed-over client is: SOCKS5 before or after the greeting, or (stage 2) a bridge that
-   carries the plain bytes of a client behind TLS or WebSocket, which stay native. */
-enum { RD_STAGE_FIRST = 0, RD_STAGE_REQUEST = 1, RD_STAGE_BRIDGED = 2 };
+/* Where a handed-over client is: SOCKS5 before or after the greeting, or a bridge that carries the
+   plain bytes of a client behind TLS or WebSocket, which stay native: its VLESS stream (stage 2),
+   or, on a WebSocket-over-TLS port, an HTTP request that is no upgrade to the path (stage 3). */
+enum { RD_STAGE_FIRST = 0, RD_STAGE_REQUEST = 1, RD_STAGE_BRIDGED = 2, RD_STAGE_BRIDGED_HTTP = 3 };
 
 typedef struct rd_msg {
   int type;

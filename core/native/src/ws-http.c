@@ -126,8 +126,17 @@ static const char *check_response(rd_ws *w, const char *head, size_t hlen, char 
 
 int rd_ws_client_handshake(rd_layer *l, int fd) {
   rd_ws *w = (rd_ws *)l;
+  if (w->under && !w->under_up) {
+    /* wss: TLS first; its failure reads "TLS: ..." */
+    int rc = w->under->ops->handshake(w->under, fd);
+    if (rc <= 0) {
+      if (rc < 0) snprintf(w->base.why, sizeof w->base.why, "TLS: %.150s", w->under->why);
+      return rc;
+    }
+    w->under_up = 1;
+  }
   while (w->req_off < w->req_len) {
-    ssize_t n = send(fd, w->request + w->req_off, w->req_len - w->req_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+    ssize_t n = rd_ws_io_write(w, fd, w->request + w->req_off, w->req_len - w->req_off);
     if (n > 0) {
       w->req_off += (size_t)n;
     } else if (n < 0 && errno == EAGAIN) {
@@ -143,7 +152,7 @@ int rd_ws_client_handshake(rd_layer *l, int fd) {
       errno = EPROTO;
       return -1;
     }
-    ssize_t n = recv(fd, w->head + w->head_len, HEAD_MAX - w->head_len, MSG_DONTWAIT);
+    ssize_t n = rd_ws_io_read(w, fd, w->head + w->head_len, HEAD_MAX - w->head_len);
     if (n == 0) {
       snprintf(w->base.why, sizeof w->base.why, "failed: the server closed the connection");
       errno = ECONNRESET;

@@ -4,12 +4,16 @@
 
 #include "ws.h"
 
+#include <sys/types.h>
+
 /* Largest upgrade response head a client reads. */
 #define HEAD_MAX 4096
 
 typedef struct {
   rd_layer base;
   int server;              /* accepted: reads masked frames, writes plain ones */
+  rd_layer *under;         /* TLS under the WebSocket (wss), or NULL: the socket itself */
+  int under_up;            /* client: the layer under it finished its handshake */
   /* Client handshake. */
   char *request;
   size_t req_len, req_off;
@@ -31,5 +35,10 @@ typedef struct {
 
 /* Client: sends the upgrade request, reads and checks the 101 (the layer's handshake op). */
 int rd_ws_client_handshake(rd_layer *l, int fd);
+
+/* Bytes from and to what is under the WebSocket: the socket, or TLS. As recv/send (-1 + errno);
+   a failure of TLS leaves its words in the WebSocket's `why`. */
+ssize_t rd_ws_io_read(rd_ws *w, int fd, void *buf, size_t cap);
+ssize_t rd_ws_io_write(rd_ws *w, int fd, const void *buf, size_t len);
 
 #endif

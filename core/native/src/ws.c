@@ -20,6 +20,26 @@
 /* Largest payload of one frame we send: one pump buffer. */
 #define FRAME_MAX (64 * 1024)
 
+static void take_under_why(rd_ws *w) {
+  if (w->under && w->under->why[0] && errno != EAGAIN && errno != EINTR) {
+    snprintf(w->base.why, sizeof w->base.why, "TLS: %.150s", w->under->why);
+  }
+}
+
+ssize_t rd_ws_io_read(rd_ws *w, int fd, void *buf, size_t cap) {
+  if (!w->under) return recv(fd, buf, cap, MSG_DONTWAIT);
+  ssize_t n = w->under->ops->read(w->under, fd, buf, cap);
+  if (n < 0) take_under_why(w);
+  return n;
+}
+
+ssize_t rd_ws_io_write(rd_ws *w, int fd, const void *buf, size_t len) {
+  if (!w->under) return send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  ssize_t n = w->under->ops->write(w->under, fd, buf, len);
+  if (n < 0) take_under_why(w);
+  return n;
+}
+
 static uint32_t next_mask(rd_ws *w) {
   /* xorshift64*, seeded from getrandom: masking keys need to be unpredictable to the page a
      browser runs, not secret; one getrandom per connection instead of per frame. */
@@ -95,7 +115,7 @@ static int frame(rd_ws *w, int op, const uint8_t *payload, size_t len) {
 /* Sends what tx holds: 0 when empty, -1 with errno (EAGAIN: the socket is full). */
 static int flush(rd_ws *w, int fd) {
   while (w->tx_off < w->tx_len) {
-    ssize_t n = send(fd, w->tx + w->tx_off, w->tx_len - w->tx_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+    ssize_t n = rd_ws_io_write(w, fd, w->tx + w->tx_off, w->tx_len - w->tx_off);
     if (n > 0) w->tx_off += (size_t)n;
     else if (n < 0 && errno == EINTR) continue;
     else return -1;
@@ -223,7 +243,7 @@ static ssize_t ws_read(rd_layer *l, int fd, void *vbuf, size_t cap) {
         w->pre = NULL;
       }
     } else {
-      ssize_t r = recv(fd, buf, cap, MSG_DONTWAIT);
+      ssize_t r = rd_ws_io_read(w, fd, buf, cap);
       if (r < 0) return -1;
       if (r == 0) {
         w->eof = 1; /* TCP ended without a close frame: the stream ends as well */
@@ -271,6 +291,7 @@ static int ws_shutdown(rd_layer *l, int fd) {
 
 static void ws_free(rd_layer *l) {
   rd_ws *w = (rd_ws *)l;
+  if (w->under) w->under->ops->free(w->under);
   free(w->request);
   free(w->head);
   free(w->pre);
@@ -292,9 +313,10 @@ static rd_ws *ws_new(int server) {
   return w;
 }
 
-rd_layer *rd_ws_server_layer(const uint8_t *pre, size_t pre_len) {
+rd_layer *rd_ws_server_layer(const uint8_t *pre, size_t pre_len, rd_layer *under) {
   rd_ws *w = ws_new(1);
   if (!w) return NULL;
+  w->under = under;
   if (pre_len > 0) {
     if (!(w->pre = malloc(pre_len))) {
       free(w);
@@ -306,9 +328,10 @@ rd_layer *rd_ws_server_layer(const uint8_t *pre, size_t pre_len) {
   return &w->base;
 }
 
-rd_layer *rd_ws_client_layer(const char *path, const char *host_header) {
+rd_layer *rd_ws_client_layer(const char *path, const char *host_header, rd_layer *under) {
   rd_ws *w = ws_new(0);
   if (!w) return NULL;
+  w->under = under;
   uint8_t nonce[16];
   for (int i = 0; i < 4; i++) {
     uint32_t m = next_mask(w);

@@ -1,7 +1,7 @@
 /*
  * WebSocket (RFC 6455, no extensions) for native fronts: the server side of a VLESS relay on
  * WebSocket, and the client side of a dial to a VLESS server on WebSocket. Binary frames carry the
- * byte stream; ping is answered, close ends it. No TLS underneath (those stay with JS).
+ * byte stream; ping is answered, close ends it. Over TLS (a TLS layer underneath) or not.
  */
 #ifndef RELAYDESK_WS_H
 #define RELAYDESK_WS_H
@@ -18,12 +18,14 @@
  */
 int rd_ws_server_head(const uint8_t *buf, size_t len, const char *path, size_t *head_end, char accept[29]);
 
-/* Server: the layer for an upgraded connection; `pre` are frame bytes that came with the head. */
-rd_layer *rd_ws_server_layer(const uint8_t *pre, size_t pre_len);
+/* Server: the layer for an upgraded connection; `pre` are frame bytes that came with the head;
+   `under`: the TLS layer it runs over (owned from now on), or NULL. */
+rd_layer *rd_ws_server_layer(const uint8_t *pre, size_t pre_len, rd_layer *under);
 
-/* Client: a layer whose handshake sends the upgrade request for `path` with `host_header` and
-   checks the 101 answer (`why` then says "refused: HTTP 404 Not Found" and the like). */
-rd_layer *rd_ws_client_layer(const char *path, const char *host_header);
+/* Client: a layer whose handshake (after that of `under`, a TLS layer it then owns, if any) sends
+   the upgrade request for `path` with `host_header` and checks the 101 answer (`why` then says
+   "refused: HTTP 404 Not Found", "TLS: self-signed certificate" and the like). */
+rd_layer *rd_ws_client_layer(const char *path, const char *host_header, rd_layer *under);
 
 /* The Sec-WebSocket-Accept value for a key (RFC 6455 §4.2.2): base64(SHA-1(key + GUID)). */
 void rd_ws_accept_key(const char *key, size_t key_len, char out[29]);

@@ -11,7 +11,7 @@ import { VlessUdpConn } from './udp';
 export { VlessStream } from './stream';
 export { VlessTcpSocket } from './tcp-socket';
 
-/** How the native front dials a VLESS server over TCP, TLS, or a plain WebSocket. */
+/** How the native front dials a VLESS server over TCP or WebSocket, TLS or not. */
 export interface VlessNativePlan {
   host: string;
   port: number;
@@ -20,14 +20,14 @@ export interface VlessNativePlan {
   header: Buffer;
   /** TLS to the server (its options as the JS dial takes them), or null for plain TCP. */
   tls: TlsClientOptions | null;
-  /** A WebSocket upgrade after connecting (never with TLS: that stays with the JS dial), or null. */
+  /** A WebSocket upgrade after connecting (after TLS when `tls` is set too), or null. */
   ws: { path: string; hostHeader: string; url: string } | null;
 }
 
-/** A VLESS outbound over TCP (TLS or not) or a plain WebSocket, which the native front can dial itself. */
+/** A VLESS outbound the native front can dial itself (TCP or WebSocket, TLS or not). */
 export interface VlessNativeOutbound extends Outbound {
   readonly type: 'vless';
-  /** Server, connect timeout, request header, TLS or WebSocket for `meta`, or null (WebSocket over TLS). */
+  /** Server, connect timeout, request header, TLS and WebSocket for `meta`, or null (the JS dial words what is wrong). */
   nativeTcp(meta: ConnMeta): VlessNativePlan | null;
 }
 
@@ -81,7 +81,6 @@ export function createVlessOutbound(tag: string, spec: VlessProfileSpec, opts: V
     },
     nativeTcp: (meta: ConnMeta) => {
       const { transport } = spec;
-      if (transport.type === 'ws' && tls !== null) return null;
       const { host, port } = meta.destination;
       let header: Buffer;
       try {
@@ -89,7 +88,7 @@ export function createVlessOutbound(tag: string, spec: VlessProfileSpec, opts: V
       } catch {
         return null; // the JS dial reports what is wrong with the destination
       }
-      const ws = transport.type === 'ws' ? wsTarget(spec.host, spec.port, transport.path, transport.host || undefined) : null;
+      const ws = transport.type === 'ws' ? wsTarget(spec.host, spec.port, transport.path, (transport.host ?? tls?.sni) || undefined, tls !== null) : null;
       if (ws !== null && /[\0-\x1f\x7f]/.test(ws.path + ws.hostHeader)) return null; // the JS dial words what is wrong
       return { host: spec.host, port: spec.port, connectTimeoutMs: dialer.timeouts.timeoutMs, header, tls, ws };
     },
@@ -98,7 +97,10 @@ export function createVlessOutbound(tag: string, spec: VlessProfileSpec, opts: V
 }
 
 /** The upgrade request's path and Host header as dialWs sends them, and the URL its errors name. */
-function wsTarget(host: string, port: number, path: string, hostHeader: string | undefined): { path: string; hostHeader: string; url: string } {
+function wsTarget(host: string, port: number, path: string, hostHeader: string | undefined, secure: boolean): { path: string; hostHeader: string; url: string } {
   const authority = isIP(host) === 6 ? `[${host}]` : host;
-  return { path, hostHeader: hostHeader ?? (port === 80 ? authority : `${authority}:${port}`), url: `ws://${authority}:${port}${path}` };
+  const defaultPort = secure ? 443 : 80;
+  return {
+    path, hostHeader: hostHeader ?? (port === defaultPort ? authority : `${authority}:${port}`), url: `${secure ? 'wss' : 'ws'}://${authority}:${port}${path}`,
+  };
 }
