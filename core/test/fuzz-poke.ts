@@ -55,3 +55,15 @@ export async function expectEveryPokeClosed(
     }
   }
 }
+
+/**
+ * Routing for fuzz suites that relay what they are fed: loopback destinations go direct, anything
+ * else is blocked, and the resolver knows no name but "localhost" (no DNS query leaves the machine).
+ */
+export const LOOPBACK_ONLY = {
+  route: {
+    mode: 'rule', lanBypass: false, final: 'block',
+    rules: [{ type: 'ip_cidr', value: '127.0.0.0/8', outbound: 'direct' }, { type: 'ip_cidr', value: '::1/128', outbound: 'direct' }],
+  },
+  lookup: async (host: string): Promise<string[]> => (host.toLowerCase() === 'localhost' ? ['127.0.0.1'] : []),
+};

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nativeAvailable } from '../../route/splice';
-import { expectEveryPokeClosed } from '../../test/fuzz-poke';
+import { expectEveryPokeClosed, LOOPBACK_ONLY } from '../../test/fuzz-poke';
 import { fuzz } from '../../test/mixed-codec-fuzz';
 import { curl } from '../../test/mixed-harness';
 import { mixedSuite } from '../../test/mixed-suite';
@@ -27,11 +27,7 @@ describe.skipIf(!nativeAvailable())('native SOCKS5 front fuzz', () => {
     // No UDP: an association rightly lives as long as its TCP connection, which a fuzz client
     // never closes. Loopback only: mutated addresses and names anywhere else are blocked, and the
     // router resolves no name but "localhost" (no DNS query leaves the machine).
-    const route = {
-      mode: 'rule', lanBypass: false, final: 'block',
-      rules: [{ type: 'ip_cidr', value: '127.0.0.0/8', outbound: 'direct' }, { type: 'ip_cidr', value: '::1/128', outbound: 'direct' }],
-    };
-    const lookup = async (host: string) => (host.toLowerCase() === 'localhost' ? ['127.0.0.1'] : []);
+    const { route, lookup } = LOOPBACK_ONLY;
     const r = await suite.start({ handshakeTimeoutMs: 300, idleTimeoutMs: 1000, udp: false }, route, [], lookup);
     const inputs = seeds(suite.origin.port);
     // A mutated conversation may still be a valid CONNECT whose relay now idles: it is closed at

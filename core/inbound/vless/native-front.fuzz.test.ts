@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeAvailable } from '../../route/splice';
-import { expectEveryPokeClosed } from '../../test/fuzz-poke';
+import { expectEveryPokeClosed, LOOPBACK_ONLY } from '../../test/fuzz-poke';
 import { fuzz } from '../../test/mixed-codec-fuzz';
 import { relayUser, startEcho, startVlessRig, vlessHeader } from '../../test/vless-in-harness';
 
@@ -16,11 +16,7 @@ describe.skipIf(!nativeAvailable())('native VLESS front fuzz', () => {
   it(`closes or relays every mutated header, never hangs past its deadlines, and keeps serving (seed ${f.seed})`, async () => {
     // Loopback only: other destinations are blocked and only "localhost" resolves. Relayed
     // connections idle out after 1 s (the echo answers whatever the payload was).
-    const route = {
-      mode: 'rule', lanBypass: false, final: 'block',
-      rules: [{ type: 'ip_cidr', value: '127.0.0.0/8', outbound: 'direct' }, { type: 'ip_cidr', value: '::1/128', outbound: 'direct' }],
-    };
-    const lookup = async (host: string) => (host.toLowerCase() === 'localhost' ? ['127.0.0.1'] : []);
+    const { route, lookup } = LOOPBACK_ONLY;
     const r = await startVlessRig({ users: [relayUser('alice', ALICE)], handshakeTimeoutMs: 300, idleTimeoutMs: 1000, udp: false, fallback: 'none' }, { route, lookup });
     try {
       const seeds = [

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frontAddon } from '../../route/splice';
-import { expectEveryPokeClosed } from '../../test/fuzz-poke';
+import { expectEveryPokeClosed, LOOPBACK_ONLY } from '../../test/fuzz-poke';
 import { fuzz } from '../../test/mixed-codec-fuzz';
 import { relayUser, startEcho, startVlessRig, until, vlessHeader } from '../../test/vless-in-harness';
 import { clientFrame, serverFrames, upgradeRequest } from '../../test/ws-frames';
@@ -16,11 +16,7 @@ describe.skipIf(frontAddon() === null)('native VLESS front fuzz, WebSocket', () 
 
   it(`closes every mutated upgrade and frame stream within its deadlines, and keeps serving (seed ${f.seed})`, async () => {
     // Loopback only, as the TCP fuzz: anything but 127.0.0.0/8 and ::1 is blocked.
-    const route = {
-      mode: 'rule', lanBypass: false, final: 'block',
-      rules: [{ type: 'ip_cidr', value: '127.0.0.0/8', outbound: 'direct' }, { type: 'ip_cidr', value: '::1/128', outbound: 'direct' }],
-    };
-    const lookup = async (host: string) => (host.toLowerCase() === 'localhost' ? ['127.0.0.1'] : []);
+    const { route, lookup } = LOOPBACK_ONLY;
     const r = await startVlessRig({
       users: [relayUser('alice', ALICE)], transport: { type: 'ws', path: '/f' }, handshakeTimeoutMs: 300, idleTimeoutMs: 1000, udp: false,
     }, { route, lookup });

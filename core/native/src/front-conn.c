@@ -319,7 +319,8 @@ void rd_front_reject(rd_worker *w, rd_relay *r, int rep) {
   rd_w_end_relay(w, r, RD_END_CLOSED);
 }
 
-int rd_front_bridge(rd_worker *w, rd_relay *r, int64_t now) {
+/* Behind a layer: a socketpair whose other end becomes the relay's remote; returns JS's end, or -1. */
+static int bridge(rd_worker *w, rd_relay *r, int64_t now) {
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) < 0) return -1;
   r->fd[1] = sp[1];
@@ -332,29 +333,34 @@ int rd_front_bridge(rd_worker *w, rd_relay *r, int64_t now) {
   return sp[0];
 }
 
-void rd_front_release(rd_worker *w, rd_relay *r, int64_t now) {
-  if (r->done || r->phase != RD_PHASE_WAIT) return;
-  rd_msg *m = rd_msg_new(RD_MSG_RELEASED, r, NULL);
-  if (!m) return rd_w_end_relay(w, r, RD_END_CLOSED);
-  rd_relay_ref(r);
+int rd_front_give_client(rd_worker *w, rd_relay *r, rd_msg *m, int64_t now) {
   if (r->layer[0]) {
-    /* TLS stays here: JS gets the plain stream through a socketpair. */
-    int fd = rd_front_bridge(w, r, now);
-    if (fd < 0) {
+    /* TLS or the WebSocket stays here: JS gets the plain stream through a socketpair. */
+    m->fd = bridge(w, r, now);
+    if (m->fd < 0) {
       free(m);
-      rd_relay_unref(r);
-      if (!r->done) rd_w_end_relay(w, r, RD_END_CLOSED);
-      return;
+      return -1;
     }
-    m->fd = fd;
     rd_w_post(w, m);
-    return;
+    return 0;
   }
   epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[0], NULL);
   m->fd = r->fd[0];
   r->fd[0] = -1;
   rd_w_post(w, m);
   rd_w_drop(w, r);
+  return 0;
+}
+
+void rd_front_release(rd_worker *w, rd_relay *r, int64_t now) {
+  if (r->done || r->phase != RD_PHASE_WAIT) return;
+  rd_msg *m = rd_msg_new(RD_MSG_RELEASED, r, NULL);
+  if (!m) return rd_w_end_relay(w, r, RD_END_CLOSED);
+  rd_relay_ref(r);
+  if (rd_front_give_client(w, r, m, now) < 0) {
+    rd_relay_unref(r); /* the message's reference */
+    if (!r->done) rd_w_end_relay(w, r, RD_END_CLOSED);
+  }
 }
 
 void rd_front_conn_event(rd_worker *w, rd_relay *r, int side, uint32_t ev, int64_t now) {

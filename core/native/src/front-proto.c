@@ -27,7 +27,7 @@ void rd_front_bad(rd_worker *w, rd_relay *r, const char *kind, const char *reaso
 
 /*
  * Gives the client's descriptor and what it sent to JS; `stage` says where JS picks up. A client
- * behind TLS stays here: JS gets a socketpair carrying its plain bytes (rd_front_bridge).
+ * behind TLS or a WebSocket stays here: JS gets a socketpair carrying its plain bytes.
  */
 void rd_front_handoff(rd_worker *w, rd_relay *r, int64_t now) {
   rd_msg *m = rd_msg_new(RD_MSG_HANDOFF, NULL, r->front);
@@ -36,26 +36,11 @@ void rd_front_handoff(rd_worker *w, rd_relay *r, int64_t now) {
     return;
   }
   m->stage = r->hs->stage;
+  if (r->layer[0]) m->stage = r->front->ws_path && !r->hs->ws_up ? RD_STAGE_BRIDGED_HTTP : RD_STAGE_BRIDGED;
   m->len = r->hs->len;
   memcpy(m->bytes, r->hs->buf, r->hs->len);
   m->peer = r->hs->peer;
-  if (r->layer[0]) {
-    m->stage = r->front->ws_path && !r->hs->ws_up ? RD_STAGE_BRIDGED_HTTP : RD_STAGE_BRIDGED;
-    r->phase = RD_PHASE_WAIT; /* what rd_w_start_relay expects: off the handshake list next */
-    m->fd = rd_front_bridge(w, r, now);
-    if (m->fd < 0) {
-      free(m);
-      if (!r->done) rd_w_drop(w, r);
-      return;
-    }
-    rd_w_post(w, m);
-    return;
-  }
-  epoll_ctl(w->epfd, EPOLL_CTL_DEL, r->fd[0], NULL);
-  m->fd = r->fd[0];
-  r->fd[0] = -1;
-  rd_w_post(w, m);
-  rd_w_drop(w, r);
+  if (rd_front_give_client(w, r, m, now) < 0 && !r->done) rd_w_drop(w, r);
 }
 
 const char *rd_front_stage_kind(const rd_relay *r) {

@@ -46,10 +46,14 @@ void rd_w_deadline(rd_worker *w, int64_t at);
 /* front-proto.c: parsing a front connection's first bytes. */
 /* Parses what arrived; returns 1 when the connection left the handshake (request, handoff, drop). */
 int rd_front_parse(rd_worker *w, rd_relay *r, int64_t now);
-/* Gives the client's descriptor (or, behind TLS, a bridge to it) and what it sent to JS. */
+/* Gives the client's descriptor (or, behind a layer, a bridge to it) and what it sent to JS. */
 void rd_front_handoff(rd_worker *w, rd_relay *r, int64_t now);
-/* Behind TLS: a socketpair whose other end becomes the relay's remote; returns JS's end, or -1. */
-int rd_front_bridge(rd_worker *w, rd_relay *r, int64_t now);
+/*
+ * Puts the client into `m` for JS and posts it: its own descriptor (the connection is dropped
+ * here), or behind a layer one end of a socketpair the connection now relays to. -1: no socketpair
+ * could be made, `m` is freed and the connection left as it was.
+ */
+int rd_front_give_client(rd_worker *w, rd_relay *r, rd_msg *m, int64_t now);
 /* Posts RD_MSG_BAD for a handshake that ended, then drops the connection. */
 void rd_front_bad(rd_worker *w, rd_relay *r, const char *kind, const char *reason);
 /* The bad-handshake kind of a connection closed now (NULL: nothing was read). */
