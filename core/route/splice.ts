@@ -141,9 +141,16 @@ export interface FrontAddon {
   sample(handle: object): [number, number];
   /** Ends a relay or front connection (onEnd / onConn(CONN_ENDED) follows). */
   close(handle: object): void;
-  /** Whether the process exports OpenSSL 3 (Node does, Electron does not): the TLS contexts below work. */
+  /**
+   * Whether the TLS contexts below work: BoringSSL is installed (Debian's android-libboringssl,
+   * loaded by the addon itself), or the process exports OpenSSL 3 (Node does, Electron does not).
+   * `RELAYDESK_TLS_LIB=openssl|boringssl` allows only that one.
+   */
   readonly tlsAvailable: boolean;
-  /** A TLS server context from PEM; `alpn` in wire format. Throws E_TLS_CONFIG with OpenSSL's words. */
+  /** "BoringSSL" or "OpenSSL"; null when neither is there, and then `tlsUnavailableReason` says why. */
+  readonly tlsLibrary: 'BoringSSL' | 'OpenSSL' | null;
+  readonly tlsUnavailableReason: string | null;
+  /** A TLS server context from PEM; `alpn` in wire format. Throws E_TLS_CONFIG with the library's words. */
   tlsServerContext(certPem: Buffer, keyPem: Buffer, alpn: Buffer): object;
   /**
    * A TLS client context for one server and policy (see core/transport/native-tls.ts): `verifyName`
@@ -161,8 +168,8 @@ export function frontAddon(): FrontAddon | null {
 }
 
 /**
- * Whether a native front can speak TLS itself: the process exports OpenSSL 3 (Node does, Electron
- * does not) and `RELAYDESK_NATIVE_TLS` is not "0". Otherwise TLS clients and dials stay with JS.
+ * Whether a native front can speak TLS itself: the addon found a TLS library (tlsAvailable) and
+ * `RELAYDESK_NATIVE_TLS` is not "0". Otherwise TLS clients and dials stay with JS.
  */
 export function frontTls(addon: FrontAddon): boolean {
   return addon.tlsAvailable && process.env.RELAYDESK_NATIVE_TLS !== '0';

@@ -102,7 +102,8 @@ class VlessInbound implements VlessRunner {
     this.bound = formatHostPort(ip, front.port);
     this.env.traffic.start();
     const transport = `${wsPath !== undefined ? `WebSocket ${wsPath}` : 'TCP'}${secure ? `, TLS with ${secure.origin}` : ''}`;
-    this.ctx.log.info(`VLESS relay (${transport}, native front) listening on ${this.bound}, ${spec.users.length} user${spec.users.length === 1 ? '' : 's'}`);
+    const where = `native front${secure ? ` on ${addon.tlsLibrary}` : ''}`;
+    this.ctx.log.info(`VLESS relay (${transport}, ${where}) listening on ${this.bound}, ${spec.users.length} user${spec.users.length === 1 ? '' : 's'}`);
   }
 
   /**

@@ -1,12 +1,14 @@
 /*
  * N-API glue of TLS contexts for native fronts (tls.h):
- *   tlsAvailable                                   whether this process exports OpenSSL 3
+ *   tlsAvailable                                   whether a TLS library is there (tls.h)
+ *   tlsLibrary                                     "BoringSSL", "OpenSSL", or null
+ *   tlsUnavailableReason                           why not, when tlsLibrary is null
  *   tlsServerContext(certPem, keyPem, alpn) -> ctx  for frontListen(..., ctx): VLESS over TLS
  *   tlsClientContext(sni, verifyName, caPem, alpn, pin) -> ctx
  *                                                  for frontConnect(..., ctx): TLS to the remote
  * Buffers: PEM text; alpn in wire format (length-prefixed names, may be empty); sni, verifyName
  * and pin may be null (verifyName null: insecure; pin: the 32-byte SHA-256 of the leaf's DER).
- * A bad certificate, key or list throws an Error with code E_TLS_CONFIG and OpenSSL's words.
+ * A bad certificate, key or list throws an Error with code E_TLS_CONFIG and the library's words.
  */
 #define _GNU_SOURCE
 #include "addon.h"
@@ -67,7 +69,9 @@ static napi_value config_error(napi_env env, const char *why) {
 
 static int usable(napi_env env) {
   if (rd_tls_available()) return 1;
-  napi_throw(env, rd_errno_error(env, "E_TLS_UNAVAILABLE", "this process has no OpenSSL 3 for native TLS"));
+  const char *why;
+  rd_tls_library(&why);
+  napi_throw(env, rd_errno_error(env, "E_TLS_UNAVAILABLE", why));
   return 0;
 }
 
@@ -118,10 +122,16 @@ rd_tls_ctx *rd_tls_ctx_arg(napi_env env, napi_value v, int server) {
 }
 
 napi_status rd_tls_define(napi_env env, napi_value exports) {
-  napi_value available;
-  napi_get_boolean(env, rd_tls_available(), &available);
+  napi_value available, library, reason;
+  const char *why;
+  const char *name = rd_tls_library(&why);
+  napi_get_boolean(env, name != NULL, &available);
+  if (name) napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &library), napi_get_null(env, &reason);
+  else napi_get_null(env, &library), napi_create_string_utf8(env, why, NAPI_AUTO_LENGTH, &reason);
   napi_property_descriptor props[] = {
     { "tlsAvailable", NULL, NULL, NULL, NULL, available, napi_enumerable, NULL },
+    { "tlsLibrary", NULL, NULL, NULL, NULL, library, napi_enumerable, NULL },
+    { "tlsUnavailableReason", NULL, NULL, NULL, NULL, reason, napi_enumerable, NULL },
     { "tlsServerContext", NULL, server_context, NULL, NULL, NULL, napi_enumerable, NULL },
     { "tlsClientContext", NULL, client_context, NULL, NULL, NULL, napi_enumerable, NULL },
   };

@@ -1,41 +1,45 @@
-/* TLS contexts (see tls.h), on the OpenSSL 3 the host process exports: what a server presents and
-   a client trusts, and the client's kept session ticket. */
+/* TLS contexts (see tls.h): what a server presents and a client trusts, and the client's kept
+   session ticket. Built for each library (tls-internal.h). */
 #define _GNU_SOURCE
 #include "tls-internal.h"
 
+#include <ctype.h>
 #include <dlfcn.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
-static int available;
+#ifndef RD_TLS_BORING
+#include <openssl/pem.h>
 
-static void probe(void) {
+static const rd_tls_backend backend = {
+  "OpenSSL", rd_ossl_server_ctx, rd_ossl_client_ctx, rd_ossl_ctx_ref, rd_ossl_ctx_unref, rd_ossl_layer,
+};
+
+/* Called once (tls-backend.c). */
+const rd_tls_backend *rd_ossl_backend(char *why, size_t cap) {
   /* OPENSSL_version_major exists from OpenSSL 3 on, and not in BoringSSL. */
   unsigned int (*major)(void) = (unsigned int (*)(void))dlsym(RTLD_DEFAULT, "OPENSSL_version_major");
-  available = major != NULL && dlsym(RTLD_DEFAULT, "SSL_CTX_new") != NULL && major() == 3;
+  if (major != NULL && dlsym(RTLD_DEFAULT, "SSL_CTX_new") != NULL && major() == 3) return &backend;
+  snprintf(why, cap, "OpenSSL: the process exports no OpenSSL 3");
+  return NULL;
 }
+#endif
 
-int rd_tls_available(void) {
-  pthread_once(&probe_once, probe);
-  return available;
-}
-
-void rd_tls_set_why(char *why, size_t cap, const char *what) {
+void RD_TLS_IMPL(set_why)(char *why, size_t cap, const char *what) {
   unsigned long e = ERR_peek_last_error();
-  if (e != 0) {
-    char detail[120];
-    ERR_error_string_n(e, detail, sizeof detail);
-    /* "error:0A000086:SSL routines::certificate verify failed" -> the words after the last ':' */
-    const char *words = strrchr(detail, ':');
-    snprintf(why, cap, "%s%s%s", what, *what ? ": " : "", words && words[1] ? words + 1 : detail);
-  } else {
-    snprintf(why, cap, "%s", what);
+  const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+  char words[120];
+  if (reason != NULL) {
+    /* OpenSSL says "certificate verify failed", BoringSSL "CERTIFICATE_VERIFY_FAILED": the former */
+    size_t i = 0;
+    for (; reason[i] != '\0' && i < sizeof words - 1; i++) words[i] = reason[i] == '_' ? ' ' : (char)tolower((unsigned char)reason[i]);
+    words[i] = '\0';
+  } else if (e != 0) {
+    snprintf(words, sizeof words, "error %lx", e);
   }
+  if (e != 0) snprintf(why, cap, "%s%s%s", what, *what ? ": " : "", words);
+  else snprintf(why, cap, "%s", what);
   ERR_clear_error();
 }
 
@@ -50,22 +54,27 @@ static rd_tls_ctx *ctx_new(int server) {
     return NULL;
   }
   SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
+  SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+#ifndef RD_TLS_BORING
+  /* BoringSSL does all of this by itself (tls.c reads its EOF without close_notify as an end). */
   /* A peer that closes TCP without close_notify ends the stream, as Node and Go treat it. */
   SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
   /* No dummy ChangeCipherSpec records (RFC 8446 D.4 makes them optional): one write and one read
      fewer per handshake on each side. Peers that send them (Go, Node) are still understood. */
   SSL_CTX_clear_options(c->ctx, SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
-  SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+  /* Buffers only while records are in flight. */
+  SSL_CTX_set_mode(c->ctx, SSL_MODE_RELEASE_BUFFERS);
   /* Whole records per read(2), several at a time. */
   SSL_CTX_set_read_ahead(c->ctx, 1);
   SSL_CTX_set_default_read_buffer_len(c->ctx, 64 * 1024);
+#endif
   SSL_CTX_set_app_data(c->ctx, c);
   return c;
 }
 
-void rd_tls_ctx_ref(rd_tls_ctx *c) { atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed); }
+void RD_TLS_IMPL(ctx_ref)(rd_tls_ctx *c) { atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed); }
 
-void rd_tls_ctx_unref(rd_tls_ctx *c) {
+void RD_TLS_IMPL(ctx_unref)(rd_tls_ctx *c) {
   if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1) return;
   if (c->session) SSL_SESSION_free(c->session);
   SSL_CTX_free(c->ctx);
@@ -86,6 +95,7 @@ static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outle
   return SSL_TLSEXT_ERR_OK;
 }
 
+#ifndef RD_TLS_BORING
 /*
  * A resumed client keeps the ticket it has (reused until it expires, as Go's client does) instead of
  * being sent a new one on every connection: a ticket to encrypt here and a session to decode and
@@ -105,23 +115,24 @@ static SSL_TICKET_RETURN on_ticket(SSL *ssl, SSL_SESSION *session, const unsigne
       return SSL_TICKET_RETURN_IGNORE_RENEW; /* none, or one we cannot decrypt: a full handshake */
   }
 }
+#endif
 
-rd_tls_ctx *rd_tls_server_ctx(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+rd_tls_ctx *RD_TLS_IMPL(server_ctx)(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
                               const uint8_t *alpn, size_t alpn_len, char *why, size_t why_cap) {
   ERR_clear_error();
   rd_tls_ctx *c = ctx_new(1);
-  if (!c) return rd_tls_set_why(why, why_cap, "cannot create a TLS context"), NULL;
+  if (!c) return RD_TLS_IMPL(set_why)(why, why_cap, "cannot create a TLS context"), NULL;
   BIO *bio = BIO_new_mem_buf(cert_pem, (int)cert_len);
   X509 *leaf = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
   if (!leaf || SSL_CTX_use_certificate(c->ctx, leaf) != 1) {
-    rd_tls_set_why(why, why_cap, "certificate");
+    RD_TLS_IMPL(set_why)(why, why_cap, "certificate");
     goto fail;
   }
   X509 *extra;
   while ((extra = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
     if (SSL_CTX_add_extra_chain_cert(c->ctx, extra) != 1) {
       X509_free(extra);
-      rd_tls_set_why(why, why_cap, "certificate chain");
+      RD_TLS_IMPL(set_why)(why, why_cap, "certificate chain");
       goto fail;
     }
   }
@@ -133,7 +144,7 @@ rd_tls_ctx *rd_tls_server_ctx(const char *cert_pem, size_t cert_len, const char 
   EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
   if (!key || SSL_CTX_use_PrivateKey(c->ctx, key) != 1 || SSL_CTX_check_private_key(c->ctx) != 1) {
     EVP_PKEY_free(key);
-    rd_tls_set_why(why, why_cap, "private key");
+    RD_TLS_IMPL(set_why)(why, why_cap, "private key");
     goto fail;
   }
   EVP_PKEY_free(key);
@@ -142,7 +153,9 @@ rd_tls_ctx *rd_tls_server_ctx(const char *cert_pem, size_t cert_len, const char 
      the whole session: no server-side cache to fill, lock and sweep. */
   SSL_CTX_set_num_tickets(c->ctx, 1);
   SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
+#ifndef RD_TLS_BORING
   SSL_CTX_set_session_ticket_cb(c->ctx, NULL, on_ticket, NULL);
+#endif
   if (alpn_len > 0) {
     c->alpn = malloc(alpn_len);
     if (!c->alpn) goto fail_plain;
@@ -154,11 +167,11 @@ rd_tls_ctx *rd_tls_server_ctx(const char *cert_pem, size_t cert_len, const char 
 fail:
   X509_free(leaf);
   BIO_free(bio);
-  rd_tls_ctx_unref(c);
+  RD_TLS_IMPL(ctx_unref)(c);
   return NULL;
 fail_plain:
   snprintf(why, why_cap, "out of memory");
-  rd_tls_ctx_unref(c);
+  RD_TLS_IMPL(ctx_unref)(c);
   return NULL;
 }
 
@@ -172,13 +185,15 @@ static int on_new_session(SSL *ssl, SSL_SESSION *session) {
   return 1; /* the reference is ours */
 }
 
-rd_tls_ctx *rd_tls_client_ctx(const char *sni, const char *verify_name, const char *ca_pem, size_t ca_len,
+rd_tls_ctx *RD_TLS_IMPL(client_ctx)(const char *sni, const char *verify_name, const char *ca_pem, size_t ca_len,
                               const uint8_t *alpn, size_t alpn_len, const uint8_t *pin, char *why, size_t why_cap) {
   ERR_clear_error();
   rd_tls_ctx *c = ctx_new(0);
-  if (!c) return rd_tls_set_why(why, why_cap, "cannot create a TLS context"), NULL;
-  /* AES-128-GCM first, as Go's client orders it on CPUs with AES instructions. */
+  if (!c) return RD_TLS_IMPL(set_why)(why, why_cap, "cannot create a TLS context"), NULL;
+#ifndef RD_TLS_BORING
+  /* AES-128-GCM first, as Go's client (and BoringSSL's) orders it on CPUs with AES instructions. */
   SSL_CTX_set_ciphersuites(c->ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+#endif
   SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(c->ctx, on_new_session);
   if (sni && !(c->sni = strdup(sni))) goto oom;
@@ -197,7 +212,7 @@ rd_tls_ctx *rd_tls_client_ctx(const char *sni, const char *verify_name, const ch
     ERR_clear_error();
     if (n == 0) {
       snprintf(why, why_cap, "no trusted certificates to verify against");
-      rd_tls_ctx_unref(c);
+      RD_TLS_IMPL(ctx_unref)(c);
       return NULL;
     }
     SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
@@ -206,7 +221,7 @@ rd_tls_ctx *rd_tls_client_ctx(const char *sni, const char *verify_name, const ch
   }
   if (alpn_len > 0 && SSL_CTX_set_alpn_protos(c->ctx, alpn, (unsigned int)alpn_len) != 0) {
     snprintf(why, why_cap, "bad ALPN list");
-    rd_tls_ctx_unref(c);
+    RD_TLS_IMPL(ctx_unref)(c);
     return NULL;
   }
   if (pin) {
@@ -216,6 +231,6 @@ rd_tls_ctx *rd_tls_client_ctx(const char *sni, const char *verify_name, const ch
   return c;
 oom:
   snprintf(why, why_cap, "out of memory");
-  rd_tls_ctx_unref(c);
+  RD_TLS_IMPL(ctx_unref)(c);
   return NULL;
 }

@@ -1,11 +1,26 @@
-/* What tls-ctx.c (contexts) and tls.c (the layer) share. */
+/*
+ * What tls-ctx.c (contexts) and tls.c (the layer) share. Both files are compiled twice: as they
+ * are, against the OpenSSL 3 the host process exports, and through tls-boring.c and
+ * tls-ctx-boring.c with RD_TLS_BORING, against a BoringSSL loaded at run time (bssl.h). Each build
+ * names its entry points after its library (RD_TLS_IMPL) and fills one backend (tls-backend.h).
+ */
 #ifndef RELAYDESK_TLS_INTERNAL_H
 #define RELAYDESK_TLS_INTERNAL_H
 
-#include "tls.h"
+#include "tls-backend.h"
 
-#include <openssl/ssl.h>
 #include <stdatomic.h>
+
+#ifdef RD_TLS_BORING
+#include "bssl.h"
+#define RD_TLS_IMPL(name) rd_bssl_##name
+/* BoringSSL returns a reference, as OpenSSL 3's get1 does. */
+#define SSL_get1_peer_certificate SSL_get_peer_certificate
+#else
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#define RD_TLS_IMPL(name) rd_ossl_##name
+#endif
 
 struct rd_tls_ctx {
   _Atomic int refs;
@@ -20,7 +35,15 @@ struct rd_tls_ctx {
   SSL_SESSION *session;   /* client: the latest ticket; worker thread only */
 };
 
-/* Fills `why` with `what` and OpenSSL's last error in words, and clears the error queue. */
-void rd_tls_set_why(char *why, size_t cap, const char *what);
+/* Fills `why` with `what` and the library's last error in words, and clears the error queue. */
+void RD_TLS_IMPL(set_why)(char *why, size_t cap, const char *what);
+
+rd_tls_ctx *RD_TLS_IMPL(server_ctx)(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+                                    const uint8_t *alpn, size_t alpn_len, char *why, size_t why_cap);
+rd_tls_ctx *RD_TLS_IMPL(client_ctx)(const char *sni, const char *verify_name, const char *ca_pem, size_t ca_len,
+                                    const uint8_t *alpn, size_t alpn_len, const uint8_t *pin, char *why, size_t why_cap);
+void RD_TLS_IMPL(ctx_ref)(rd_tls_ctx *c);
+void RD_TLS_IMPL(ctx_unref)(rd_tls_ctx *c);
+rd_layer *RD_TLS_IMPL(layer)(rd_tls_ctx *c, int fd);
 
 #endif

@@ -1,11 +1,13 @@
-/* The TLS layer of one connection (see tls.h and layer.h). */
+/* The TLS layer of one connection (see tls.h and layer.h). Built for each library (tls-internal.h). */
 #define _GNU_SOURCE
 #include "tls-internal.h"
 
 #include <errno.h>
-#include <openssl/err.h>
+#include <limits.h>
+#ifndef RD_TLS_BORING
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,27 @@ typedef struct {
   rd_tls_ctx *c;
   SSL *ssl;
 } rd_tls;
+
+/* SSL_read_ex and SSL_write_ex, which BoringSSL has not: 1 with *n set, else what to hand failed(). */
+static int ssl_read(SSL *ssl, void *buf, size_t cap, size_t *n) {
+#ifdef RD_TLS_BORING
+  int rc = SSL_read(ssl, buf, cap > INT_MAX ? INT_MAX : (int)cap);
+  if (rc > 0) *n = (size_t)rc;
+  return rc > 0 ? 1 : rc;
+#else
+  return SSL_read_ex(ssl, buf, cap, n) == 1 ? 1 : 0;
+#endif
+}
+
+static int ssl_write(SSL *ssl, const void *buf, size_t len, size_t *n) {
+#ifdef RD_TLS_BORING
+  int rc = SSL_write(ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+  if (rc > 0) *n = (size_t)rc;
+  return rc > 0 ? 1 : rc;
+#else
+  return SSL_write_ex(ssl, buf, len, n) == 1 ? 1 : 0;
+#endif
+}
 
 /* The outcome of an SSL call that returned failure, as -1 + errno (EAGAIN, EPROTO, ...) or 0 (EOF). */
 static int failed(rd_tls *t, int rc, const char *what) {
@@ -27,6 +50,11 @@ static int failed(rd_tls *t, int rc, const char *what) {
     case SSL_ERROR_ZERO_RETURN:
       return 0;
     case SSL_ERROR_SYSCALL:
+#ifdef RD_TLS_BORING
+      /* TCP's end without close_notify: the end of the stream, as Node and Go take it (and OpenSSL
+         with SSL_OP_IGNORE_UNEXPECTED_EOF) */
+      if (rc == 0 && ERR_peek_error() == 0) return 0;
+#endif
       if (ERR_peek_error() == 0) {
         errno = saved ? saved : ECONNRESET;
         snprintf(t->base.why, sizeof t->base.why, "%s: %s", what, saved ? strerror(saved) : "connection closed");
@@ -35,7 +63,7 @@ static int failed(rd_tls *t, int rc, const char *what) {
       }
       __attribute__((fallthrough)); /* an error on the queue says more */
     default:
-      rd_tls_set_why(t->base.why, sizeof t->base.why, what);
+      RD_TLS_IMPL(set_why)(t->base.why, sizeof t->base.why, what);
       errno = EPROTO;
       return -1;
   }
@@ -43,10 +71,12 @@ static int failed(rd_tls *t, int rc, const char *what) {
 
 /* Whether the leaf certificate's SHA-256 is the pin; if not, `why` names the one presented. */
 static int pin_matches(rd_tls *t) {
-  X509 *cert = SSL_get0_peer_certificate(t->ssl);
+  X509 *cert = SSL_get1_peer_certificate(t->ssl);
   uint8_t md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  if (cert == NULL || X509_digest(cert, EVP_sha256(), md, &n) != 1 || n != 32) {
+  int digested = cert != NULL && X509_digest(cert, EVP_sha256(), md, &n) == 1 && n == 32;
+  if (cert != NULL) X509_free(cert);
+  if (!digested) {
     snprintf(t->base.why, sizeof t->base.why, "certificate pin mismatch: the server presented sha256:none");
     return 0;
   }
@@ -72,7 +102,8 @@ static int tls_handshake(rd_layer *l, int fd) {
     long verify = t->c->server ? X509_V_OK : SSL_get_verify_result(t->ssl);
     if (verify != X509_V_OK) {
       /* Why, rather than OpenSSL's "certificate verify failed": "self-signed certificate", "hostname mismatch" */
-      snprintf(t->base.why, sizeof t->base.why, "%s", X509_verify_cert_error_string(verify));
+      const char *words = rd_tls_verify_words(verify);
+      snprintf(t->base.why, sizeof t->base.why, "%s", words ? words : X509_verify_cert_error_string(verify));
       errno = EPROTO;
     }
     if (!t->c->server && t->c->session) {
@@ -96,7 +127,8 @@ static ssize_t tls_read(rd_layer *l, int fd, void *buf, size_t cap) {
   while (got < cap) {
     size_t n;
     ERR_clear_error();
-    if (SSL_read_ex(t->ssl, (uint8_t *)buf + got, cap - got, &n) == 1) {
+    int rc = ssl_read(t->ssl, (uint8_t *)buf + got, cap - got, &n);
+    if (rc == 1) {
       got += n;
       continue;
     }
@@ -104,7 +136,7 @@ static ssize_t tls_read(rd_layer *l, int fd, void *buf, size_t cap) {
       ERR_clear_error(); /* the next call sees the same condition again */
       return (ssize_t)got;
     }
-    return failed(t, 0, "read");
+    return failed(t, rc, "read");
   }
   return (ssize_t)got;
 }
@@ -113,8 +145,9 @@ static ssize_t tls_write(rd_layer *l, int fd, const void *buf, size_t len) {
   rd_tls *t = (rd_tls *)l;
   size_t n;
   ERR_clear_error();
-  if (SSL_write_ex(t->ssl, buf, len, &n) == 1) return (ssize_t)n;
-  int rc = failed(t, 0, "write");
+  int rc = ssl_write(t->ssl, buf, len, &n);
+  if (rc == 1) return (ssize_t)n;
+  rc = failed(t, rc, "write");
   if (rc == 0) errno = EPIPE;
   return -1;
 }
@@ -133,13 +166,13 @@ static void tls_free(rd_layer *l) {
      one and makes its session (the ticket every dial to this server shares) not resumable. */
   SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
   SSL_free(t->ssl);
-  rd_tls_ctx_unref(t->c);
+  RD_TLS_IMPL(ctx_unref)(t->c);
   free(t);
 }
 
 static const rd_layer_ops tls_ops = { tls_handshake, tls_read, tls_write, tls_shutdown, tls_free };
 
-rd_layer *rd_tls_layer(rd_tls_ctx *c, int fd) {
+rd_layer *RD_TLS_IMPL(layer)(rd_tls_ctx *c, int fd) {
   rd_tls *t = calloc(1, sizeof *t);
   if (!t) return NULL;
   t->ssl = SSL_new(c->ctx);
@@ -151,7 +184,7 @@ rd_layer *rd_tls_layer(rd_tls_ctx *c, int fd) {
   }
   t->base.ops = &tls_ops;
   t->c = c;
-  rd_tls_ctx_ref(c);
+  RD_TLS_IMPL(ctx_ref)(c);
   if (c->server) {
     SSL_set_accept_state(t->ssl);
   } else {
@@ -165,6 +198,10 @@ rd_layer *rd_tls_layer(rd_tls_ctx *c, int fd) {
         SSL_set1_host(t->ssl, c->verify_name);
       }
     }
+#ifdef RD_TLS_BORING
+    /* BoringSSL never changes a session once made: every dial can share the one kept. */
+    if (c->session) SSL_set_session(t->ssl, c->session);
+#else
     /* A copy per connection: OpenSSL marks the session of a connection that failed (an alert, a
        reset) not resumable, and that must not spoil the ticket for every other dial. */
     SSL_SESSION *copy = c->session ? SSL_SESSION_dup(c->session) : NULL;
@@ -172,6 +209,7 @@ rd_layer *rd_tls_layer(rd_tls_ctx *c, int fd) {
       SSL_set_session(t->ssl, copy);
       SSL_SESSION_free(copy);
     }
+#endif
   }
   return &t->base;
 }

@@ -1,8 +1,9 @@
 /*
- * TLS for native fronts, with the OpenSSL the host process exports (Node links it in statically
- * and exports its symbols for addons; Electron's BoringSSL is not exported). Nothing here links
- * against a library: rd_tls_available() looks the symbols up at run time, and without them JS
- * keeps serving TLS.
+ * TLS for native fronts, on BoringSSL when its library is installed (loaded at run time, bound to
+ * itself), else on the OpenSSL 3 the host process exports (Node links it in and exports its
+ * symbols for addons; Electron's BoringSSL is not exported). Nothing here links against a library:
+ * rd_tls_available() looks for one at run time, and without one JS keeps serving TLS.
+ * RELAYDESK_TLS_LIB=openssl or =boringssl allows only that one.
  */
 #ifndef RELAYDESK_TLS_H
 #define RELAYDESK_TLS_H
@@ -13,8 +14,11 @@
 
 typedef struct rd_tls_ctx rd_tls_ctx;
 
-/* Whether the process has OpenSSL 3 to call (checked once). */
+/* Whether a TLS library is there to call (looked for once). */
 int rd_tls_available(void);
+
+/* "BoringSSL" or "OpenSSL" when available; else NULL, and `why` (if not NULL) says why. */
+const char *rd_tls_library(const char **why);
 
 /* A server context from PEM certificate chain and key; ALPN protocols as a wire-format list
    (length-prefixed, may be empty). NULL with `why` filled on failure. Refs = 1. */
