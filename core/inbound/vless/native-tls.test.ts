@@ -97,7 +97,7 @@ describe.skipIf(addon === null || !frontTls(addon))('native front, VLESS over TL
     await until(() => info(pinned).includes(`the server presented ${presented}, expected sha256:${'cd'.repeat(32)}`), 'the pin mismatch logged');
   });
 
-  it('picks the first of its ALPN protocols the client offers, and resumes sessions it issued', async () => {
+  it('picks the first of its ALPN protocols the client offers, and resumes sessions it issued without renewing them', async () => {
     const r = await startVlessRig({ users: [relayUser('alice', ALICE)], tls: { certFile: pki.cert, keyFile: pki.key, alpn: ['h2', 'http/1.1'] } });
     closers.push(() => r.close());
     // A VLESS request to the echo and its answer: BoringSSL sends the ticket with the server's
@@ -117,6 +117,9 @@ describe.skipIf(addon === null || !frontTls(addon))('native front, VLESS over TL
     first.s.destroy();
     const second = await connect(ticket);
     expect(second.s.isSessionReused()).toBe(true);
+    // A resumed client keeps its ticket: none comes with (or after) the answer.
+    const renewed = await Promise.race([second.ticket.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 200))]);
+    expect(renewed).toBe(false);
     second.s.destroy();
   });
 

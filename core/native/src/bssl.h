@@ -10,16 +10,22 @@
 #ifndef RELAYDESK_BSSL_H
 #define RELAYDESK_BSSL_H
 
+#include <openssl/cipher.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/is_boringssl.h>
+#include <openssl/mem.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #define RD_BSSL_FUNCTIONS(X)                                                                        \
-  X(BIO_free) X(BIO_new_mem_buf) X(ERR_clear_error) X(ERR_peek_error) X(ERR_peek_last_error)         \
-  X(ERR_reason_error_string) X(EVP_PKEY_free) X(EVP_sha256) X(PEM_read_bio_PrivateKey)               \
+  X(BIO_free) X(BIO_new_mem_buf) X(CRYPTO_memcmp) X(ERR_clear_error) X(ERR_peek_error)                \
+  X(ERR_peek_last_error) X(ERR_reason_error_string) X(EVP_DecryptInit_ex) X(EVP_EncryptInit_ex)       \
+  X(EVP_PKEY_free) X(EVP_aes_128_cbc) X(EVP_sha256) X(HMAC_Init_ex) X(OPENSSL_cleanse) X(RAND_bytes)  \
+  X(PEM_read_bio_PrivateKey) X(SSL_CTX_set_tlsext_ticket_key_cb) X(SSL_set_options)                   \
   X(PEM_read_bio_X509) X(SSL_CTX_add_extra_chain_cert) X(SSL_CTX_check_private_key) X(SSL_CTX_free)  \
   X(SSL_CTX_get_cert_store) X(SSL_CTX_get_ex_data) X(SSL_CTX_new) X(SSL_CTX_sess_set_new_cb)          \
   X(SSL_CTX_set_alpn_protos) X(SSL_CTX_set_alpn_select_cb) X(SSL_CTX_set_ex_data)                     \
@@ -44,6 +50,24 @@ extern struct rd_bssl_table rd_bssl;
 /* bssl-load.c fills the table; the other files call through it. The #undefs drop the headers'
    own compatibility macros (#define SSL_CTX_set_mode SSL_CTX_set_mode). */
 #ifndef RD_BSSL_LOADER
+#undef CRYPTO_memcmp
+#define CRYPTO_memcmp rd_bssl.CRYPTO_memcmp
+#undef EVP_DecryptInit_ex
+#define EVP_DecryptInit_ex rd_bssl.EVP_DecryptInit_ex
+#undef EVP_EncryptInit_ex
+#define EVP_EncryptInit_ex rd_bssl.EVP_EncryptInit_ex
+#undef EVP_aes_128_cbc
+#define EVP_aes_128_cbc rd_bssl.EVP_aes_128_cbc
+#undef HMAC_Init_ex
+#define HMAC_Init_ex rd_bssl.HMAC_Init_ex
+#undef OPENSSL_cleanse
+#define OPENSSL_cleanse rd_bssl.OPENSSL_cleanse
+#undef RAND_bytes
+#define RAND_bytes rd_bssl.RAND_bytes
+#undef SSL_CTX_set_tlsext_ticket_key_cb
+#define SSL_CTX_set_tlsext_ticket_key_cb rd_bssl.SSL_CTX_set_tlsext_ticket_key_cb
+#undef SSL_set_options
+#define SSL_set_options rd_bssl.SSL_set_options
 #undef BIO_free
 #define BIO_free rd_bssl.BIO_free
 #undef BIO_new_mem_buf

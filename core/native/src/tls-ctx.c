@@ -53,6 +53,9 @@ static rd_tls_ctx *ctx_new(int server) {
     free(c);
     return NULL;
   }
+#ifdef RD_TLS_BORING
+  rd_bssl_tickets_init(c);
+#endif
   SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
   SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 #ifndef RD_TLS_BORING
@@ -78,6 +81,9 @@ void RD_TLS_IMPL(ctx_unref)(rd_tls_ctx *c) {
   if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1) return;
   if (c->session) SSL_SESSION_free(c->session);
   SSL_CTX_free(c->ctx);
+#ifdef RD_TLS_BORING
+  rd_bssl_tickets_free(c);
+#endif
   free(c->sni);
   free(c->verify_name);
   free(c->alpn);
@@ -153,7 +159,13 @@ rd_tls_ctx *RD_TLS_IMPL(server_ctx)(const char *cert_pem, size_t cert_len, const
      the whole session: no server-side cache to fill, lock and sweep. */
   SSL_CTX_set_num_tickets(c->ctx, 1);
   SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
-#ifndef RD_TLS_BORING
+#ifdef RD_TLS_BORING
+  if (!rd_bssl_tickets_use(c)) {
+    snprintf(why, why_cap, "no randomness for session ticket keys");
+    RD_TLS_IMPL(ctx_unref)(c);
+    return NULL;
+  }
+#else
   SSL_CTX_set_session_ticket_cb(c->ctx, NULL, on_ticket, NULL);
 #endif
   if (alpn_len > 0) {

@@ -22,6 +22,28 @@
 #define RD_TLS_IMPL(name) rd_ossl_##name
 #endif
 
+#ifdef RD_TLS_BORING
+#include <pthread.h>
+#include <time.h>
+
+/* A server's session ticket keys (bssl-tickets.c): the current one and the one before it. */
+typedef struct {
+  uint8_t name[16], aes[16], hmac[32];
+  time_t made; /* 0: none */
+} rd_ticket_key;
+
+typedef struct {
+  pthread_mutex_t lock;
+  rd_ticket_key keys[2];
+} rd_ticket_keys;
+
+/* For every context, when made and when freed. */
+void rd_bssl_tickets_init(rd_tls_ctx *c);
+void rd_bssl_tickets_free(rd_tls_ctx *c);
+/* A server's first key and the callback: 1, or 0 (no randomness). */
+int rd_bssl_tickets_use(rd_tls_ctx *c);
+#endif
+
 struct rd_tls_ctx {
   _Atomic int refs;
   SSL_CTX *ctx;
@@ -33,6 +55,9 @@ struct rd_tls_ctx {
   uint8_t *alpn;          /* server: protocols to pick from, wire format */
   size_t alpn_len;
   SSL_SESSION *session;   /* client: the latest ticket; worker thread only */
+#ifdef RD_TLS_BORING
+  rd_ticket_keys tickets; /* server */
+#endif
 };
 
 /* Fills `why` with `what` and the library's last error in words, and clears the error queue. */
