@@ -22,7 +22,7 @@
       # tls.c and tls-ctx.c again, against BoringSSL's headers, calling it through bssl.h's table.
       "target_name": "relaydesk_bssl",
       "type": "static_library",
-      "sources": ["src/bssl-load.c", "src/bssl-tickets.c", "src/tls-boring.c", "src/tls-ctx-boring.c"],
+      "sources": ["src/bssl-bio.c", "src/bssl-load.c", "src/bssl-tickets.c", "src/tls-boring.c", "src/tls-ctx-boring.c"],
       "include_dirs+": ["/usr/include/android"],
       "defines!": ["OPENSSL_THREADS"],
       "defines": ["RD_TLS_BORING=1", "RD_BSSL_DEFAULT_PATH=\"/usr/lib/<(multiarch)/android/libssl.so.0\""],

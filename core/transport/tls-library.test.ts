@@ -42,7 +42,7 @@ describe.skipIf(process.platform !== 'linux' || frontAddon() === null)('native T
 
   it.skipIf(!existsSync(bsslObjects))('calls BoringSSL only through its table: a direct call would bind to Node\'s OpenSSL', () => {
     const objects = readdirSync(bsslObjects).filter((f) => f.endsWith('.o'));
-    expect(objects.sort()).toEqual(['bssl-load.o', 'bssl-tickets.o', 'tls-boring.o', 'tls-ctx-boring.o']);
+    expect(objects.sort()).toEqual(['bssl-bio.o', 'bssl-load.o', 'bssl-tickets.o', 'tls-boring.o', 'tls-ctx-boring.o']);
     for (const o of objects) {
       const nm = spawnSync('nm', ['-u', join(bsslObjects, o)], { encoding: 'utf8' });
       expect(nm.status, nm.stderr).toBe(0);

@@ -22,7 +22,10 @@
 #include <openssl/x509.h>
 
 #define RD_BSSL_FUNCTIONS(X)                                                                        \
-  X(BIO_free) X(BIO_new_mem_buf) X(CRYPTO_memcmp) X(ERR_clear_error) X(ERR_peek_error)                \
+  X(BIO_clear_retry_flags) X(BIO_free) X(BIO_get_data) X(BIO_get_new_index) X(BIO_meth_new)          \
+  X(BIO_meth_set_ctrl) X(BIO_meth_set_destroy) X(BIO_meth_set_read) X(BIO_meth_set_write) X(BIO_new)  \
+  X(BIO_new_mem_buf) X(BIO_set_data) X(BIO_set_init) X(BIO_set_retry_read) X(BIO_set_retry_write)     \
+  X(CRYPTO_memcmp) X(ERR_clear_error) X(ERR_peek_error)                \
   X(ERR_peek_last_error) X(ERR_reason_error_string) X(EVP_DecryptInit_ex) X(EVP_EncryptInit_ex)       \
   X(EVP_PKEY_free) X(EVP_aes_128_cbc) X(EVP_sha256) X(HMAC_Init_ex) X(OPENSSL_cleanse) X(RAND_bytes)  \
   X(PEM_read_bio_PrivateKey) X(SSL_CTX_set_tlsext_ticket_key_cb) X(SSL_set_options)                   \
@@ -34,7 +37,7 @@
   X(SSL_CTX_use_certificate) X(SSL_SESSION_free) X(SSL_SESSION_is_resumable) X(SSL_do_handshake)      \
   X(SSL_free) X(SSL_get0_param) X(SSL_get_SSL_CTX) X(SSL_get_error) X(SSL_get_peer_certificate)       \
   X(SSL_get_verify_result) X(SSL_new) X(SSL_read) X(SSL_select_next_proto) X(SSL_session_reused)      \
-  X(SSL_set1_host) X(SSL_set_accept_state) X(SSL_set_connect_state) X(SSL_set_fd) X(SSL_set_session)  \
+  X(SSL_set1_host) X(SSL_set_accept_state) X(SSL_set_connect_state) X(SSL_set_bio) X(SSL_set_session)  \
   X(SSL_set_shutdown) X(SSL_set_tlsext_host_name) X(SSL_shutdown) X(SSL_write) X(TLS_client_method)   \
   X(TLS_server_method) X(X509_STORE_add_cert) X(X509_VERIFY_PARAM_set1_ip_asc) X(X509_digest)         \
   X(X509_free) X(X509_verify_cert_error_string)
@@ -68,6 +71,32 @@ extern struct rd_bssl_table rd_bssl;
 #define SSL_CTX_set_tlsext_ticket_key_cb rd_bssl.SSL_CTX_set_tlsext_ticket_key_cb
 #undef SSL_set_options
 #define SSL_set_options rd_bssl.SSL_set_options
+#undef BIO_clear_retry_flags
+#define BIO_clear_retry_flags rd_bssl.BIO_clear_retry_flags
+#undef BIO_get_data
+#define BIO_get_data rd_bssl.BIO_get_data
+#undef BIO_get_new_index
+#define BIO_get_new_index rd_bssl.BIO_get_new_index
+#undef BIO_meth_new
+#define BIO_meth_new rd_bssl.BIO_meth_new
+#undef BIO_meth_set_ctrl
+#define BIO_meth_set_ctrl rd_bssl.BIO_meth_set_ctrl
+#undef BIO_meth_set_destroy
+#define BIO_meth_set_destroy rd_bssl.BIO_meth_set_destroy
+#undef BIO_meth_set_read
+#define BIO_meth_set_read rd_bssl.BIO_meth_set_read
+#undef BIO_meth_set_write
+#define BIO_meth_set_write rd_bssl.BIO_meth_set_write
+#undef BIO_new
+#define BIO_new rd_bssl.BIO_new
+#undef BIO_set_data
+#define BIO_set_data rd_bssl.BIO_set_data
+#undef BIO_set_init
+#define BIO_set_init rd_bssl.BIO_set_init
+#undef BIO_set_retry_read
+#define BIO_set_retry_read rd_bssl.BIO_set_retry_read
+#undef BIO_set_retry_write
+#define BIO_set_retry_write rd_bssl.BIO_set_retry_write
 #undef BIO_free
 #define BIO_free rd_bssl.BIO_free
 #undef BIO_new_mem_buf
@@ -154,8 +183,8 @@ extern struct rd_bssl_table rd_bssl;
 #define SSL_set_accept_state rd_bssl.SSL_set_accept_state
 #undef SSL_set_connect_state
 #define SSL_set_connect_state rd_bssl.SSL_set_connect_state
-#undef SSL_set_fd
-#define SSL_set_fd rd_bssl.SSL_set_fd
+#undef SSL_set_bio
+#define SSL_set_bio rd_bssl.SSL_set_bio
 #undef SSL_set_session
 #define SSL_set_session rd_bssl.SSL_set_session
 #undef SSL_set_shutdown

@@ -42,6 +42,9 @@ void rd_bssl_tickets_init(rd_tls_ctx *c);
 void rd_bssl_tickets_free(rd_tls_ctx *c);
 /* A server's first key and the callback: 1, or 0 (no randomness). */
 int rd_bssl_tickets_use(rd_tls_ctx *c);
+
+/* SSL_set_fd with a socket BIO that reads ahead (bssl-bio.c): 1, or 0 (out of memory). */
+int rd_bssl_set_fd(SSL *ssl, int fd);
 #endif
 
 struct rd_tls_ctx {

@@ -176,7 +176,11 @@ rd_layer *RD_TLS_IMPL(layer)(rd_tls_ctx *c, int fd) {
   rd_tls *t = calloc(1, sizeof *t);
   if (!t) return NULL;
   t->ssl = SSL_new(c->ctx);
+#ifdef RD_TLS_BORING
+  if (!t->ssl || rd_bssl_set_fd(t->ssl, fd) != 1) {
+#else
   if (!t->ssl || SSL_set_fd(t->ssl, fd) != 1) {
+#endif
     SSL_free(t->ssl);
     ERR_clear_error();
     free(t);
