@@ -4,8 +4,8 @@
  * them first on the include path of the relaydesk_bssl target only). The object files built with
  * it name no library symbol: a direct call would bind to the OpenSSL that Node exports under the
  * same names. Every call to a listed function goes through the table (the macros at the end);
- * a function missing here would stay an undefined symbol of the object, which native-bssl.test.ts
- * looks for with nm.
+ * a function missing here would stay an undefined symbol of the object, which
+ * core/transport/tls-library.test.ts looks for with nm.
  */
 #ifndef RELAYDESK_BSSL_H
 #define RELAYDESK_BSSL_H
@@ -21,26 +21,26 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#define RD_BSSL_FUNCTIONS(X)                                                                        \
-  X(BIO_clear_retry_flags) X(BIO_free) X(BIO_get_data) X(BIO_get_new_index) X(BIO_meth_new)          \
-  X(BIO_meth_set_ctrl) X(BIO_meth_set_destroy) X(BIO_meth_set_read) X(BIO_meth_set_write) X(BIO_new)  \
-  X(BIO_new_mem_buf) X(BIO_set_data) X(BIO_set_init) X(BIO_set_retry_read) X(BIO_set_retry_write)     \
-  X(CRYPTO_memcmp) X(ERR_clear_error) X(ERR_peek_error)                \
-  X(ERR_peek_last_error) X(ERR_reason_error_string) X(EVP_DecryptInit_ex) X(EVP_EncryptInit_ex)       \
-  X(EVP_PKEY_free) X(EVP_aes_128_cbc) X(EVP_sha256) X(HMAC_Init_ex) X(OPENSSL_cleanse) X(RAND_bytes)  \
-  X(PEM_read_bio_PrivateKey) X(SSL_CTX_set_tlsext_ticket_key_cb) X(SSL_set_options)                   \
-  X(PEM_read_bio_X509) X(SSL_CTX_add_extra_chain_cert) X(SSL_CTX_check_private_key) X(SSL_CTX_free)  \
-  X(SSL_CTX_get_cert_store) X(SSL_CTX_get_ex_data) X(SSL_CTX_new) X(SSL_CTX_sess_set_new_cb)          \
-  X(SSL_CTX_set_alpn_protos) X(SSL_CTX_set_alpn_select_cb) X(SSL_CTX_set_ex_data)                     \
-  X(SSL_CTX_set_min_proto_version) X(SSL_CTX_set_mode) X(SSL_CTX_set_num_tickets)                     \
-  X(SSL_CTX_set_session_cache_mode) X(SSL_CTX_set_verify) X(SSL_CTX_use_PrivateKey)                   \
-  X(SSL_CTX_use_certificate) X(SSL_SESSION_free) X(SSL_SESSION_is_resumable) X(SSL_do_handshake)      \
-  X(SSL_free) X(SSL_get0_param) X(SSL_get_SSL_CTX) X(SSL_get_error) X(SSL_get_peer_certificate)       \
-  X(SSL_get_verify_result) X(SSL_new) X(SSL_read) X(SSL_select_next_proto) X(SSL_session_reused)      \
-  X(SSL_set1_host) X(SSL_set_accept_state) X(SSL_set_connect_state) X(SSL_set_bio) X(SSL_set_session)  \
-  X(SSL_set_shutdown) X(SSL_set_tlsext_host_name) X(SSL_shutdown) X(SSL_write) X(TLS_client_method)   \
-  X(TLS_server_method) X(X509_STORE_add_cert) X(X509_VERIFY_PARAM_set1_ip_asc) X(X509_digest)         \
-  X(X509_free) X(X509_verify_cert_error_string)
+#define RD_BSSL_FUNCTIONS(X)                                                                      \
+  X(BIO_clear_retry_flags) X(BIO_free) X(BIO_get_data) X(BIO_get_new_index) X(BIO_meth_new)       \
+  X(BIO_meth_set_ctrl) X(BIO_meth_set_destroy) X(BIO_meth_set_read) X(BIO_meth_set_write)         \
+  X(BIO_new) X(BIO_new_mem_buf) X(BIO_set_data) X(BIO_set_init) X(BIO_set_retry_read)             \
+  X(BIO_set_retry_write) X(CRYPTO_memcmp) X(ERR_clear_error) X(ERR_peek_error)                    \
+  X(ERR_peek_last_error) X(ERR_reason_error_string) X(EVP_DecryptInit_ex) X(EVP_EncryptInit_ex)   \
+  X(EVP_PKEY_free) X(EVP_aes_128_cbc) X(EVP_sha256) X(HMAC_Init_ex) X(OPENSSL_cleanse)            \
+  X(PEM_read_bio_PrivateKey) X(PEM_read_bio_X509) X(RAND_bytes) X(SSL_CTX_add_extra_chain_cert)   \
+  X(SSL_CTX_check_private_key) X(SSL_CTX_free) X(SSL_CTX_get_cert_store) X(SSL_CTX_get_ex_data)   \
+  X(SSL_CTX_new) X(SSL_CTX_sess_set_new_cb) X(SSL_CTX_set_alpn_protos)                            \
+  X(SSL_CTX_set_alpn_select_cb) X(SSL_CTX_set_ex_data) X(SSL_CTX_set_min_proto_version)           \
+  X(SSL_CTX_set_mode) X(SSL_CTX_set_num_tickets) X(SSL_CTX_set_session_cache_mode)                \
+  X(SSL_CTX_set_tlsext_ticket_key_cb) X(SSL_CTX_set_verify) X(SSL_CTX_use_PrivateKey)             \
+  X(SSL_CTX_use_certificate) X(SSL_SESSION_free) X(SSL_SESSION_is_resumable) X(SSL_do_handshake)  \
+  X(SSL_free) X(SSL_get0_param) X(SSL_get_SSL_CTX) X(SSL_get_error) X(SSL_get_peer_certificate)   \
+  X(SSL_get_verify_result) X(SSL_new) X(SSL_read) X(SSL_select_next_proto) X(SSL_session_reused)  \
+  X(SSL_set1_host) X(SSL_set_accept_state) X(SSL_set_bio) X(SSL_set_connect_state)                \
+  X(SSL_set_options) X(SSL_set_session) X(SSL_set_shutdown) X(SSL_set_tlsext_host_name)           \
+  X(SSL_shutdown) X(SSL_write) X(TLS_client_method) X(TLS_server_method) X(X509_STORE_add_cert)   \
+  X(X509_VERIFY_PARAM_set1_ip_asc) X(X509_digest) X(X509_free) X(X509_verify_cert_error_string)
 
 #define RD_BSSL_FIELD(name) __typeof__(&name) name;
 struct rd_bssl_table {
@@ -53,26 +53,10 @@ extern struct rd_bssl_table rd_bssl;
 /* bssl-load.c fills the table; the other files call through it. The #undefs drop the headers'
    own compatibility macros (#define SSL_CTX_set_mode SSL_CTX_set_mode). */
 #ifndef RD_BSSL_LOADER
-#undef CRYPTO_memcmp
-#define CRYPTO_memcmp rd_bssl.CRYPTO_memcmp
-#undef EVP_DecryptInit_ex
-#define EVP_DecryptInit_ex rd_bssl.EVP_DecryptInit_ex
-#undef EVP_EncryptInit_ex
-#define EVP_EncryptInit_ex rd_bssl.EVP_EncryptInit_ex
-#undef EVP_aes_128_cbc
-#define EVP_aes_128_cbc rd_bssl.EVP_aes_128_cbc
-#undef HMAC_Init_ex
-#define HMAC_Init_ex rd_bssl.HMAC_Init_ex
-#undef OPENSSL_cleanse
-#define OPENSSL_cleanse rd_bssl.OPENSSL_cleanse
-#undef RAND_bytes
-#define RAND_bytes rd_bssl.RAND_bytes
-#undef SSL_CTX_set_tlsext_ticket_key_cb
-#define SSL_CTX_set_tlsext_ticket_key_cb rd_bssl.SSL_CTX_set_tlsext_ticket_key_cb
-#undef SSL_set_options
-#define SSL_set_options rd_bssl.SSL_set_options
 #undef BIO_clear_retry_flags
 #define BIO_clear_retry_flags rd_bssl.BIO_clear_retry_flags
+#undef BIO_free
+#define BIO_free rd_bssl.BIO_free
 #undef BIO_get_data
 #define BIO_get_data rd_bssl.BIO_get_data
 #undef BIO_get_new_index
@@ -89,6 +73,8 @@ extern struct rd_bssl_table rd_bssl;
 #define BIO_meth_set_write rd_bssl.BIO_meth_set_write
 #undef BIO_new
 #define BIO_new rd_bssl.BIO_new
+#undef BIO_new_mem_buf
+#define BIO_new_mem_buf rd_bssl.BIO_new_mem_buf
 #undef BIO_set_data
 #define BIO_set_data rd_bssl.BIO_set_data
 #undef BIO_set_init
@@ -97,10 +83,8 @@ extern struct rd_bssl_table rd_bssl;
 #define BIO_set_retry_read rd_bssl.BIO_set_retry_read
 #undef BIO_set_retry_write
 #define BIO_set_retry_write rd_bssl.BIO_set_retry_write
-#undef BIO_free
-#define BIO_free rd_bssl.BIO_free
-#undef BIO_new_mem_buf
-#define BIO_new_mem_buf rd_bssl.BIO_new_mem_buf
+#undef CRYPTO_memcmp
+#define CRYPTO_memcmp rd_bssl.CRYPTO_memcmp
 #undef ERR_clear_error
 #define ERR_clear_error rd_bssl.ERR_clear_error
 #undef ERR_peek_error
@@ -109,14 +93,26 @@ extern struct rd_bssl_table rd_bssl;
 #define ERR_peek_last_error rd_bssl.ERR_peek_last_error
 #undef ERR_reason_error_string
 #define ERR_reason_error_string rd_bssl.ERR_reason_error_string
+#undef EVP_DecryptInit_ex
+#define EVP_DecryptInit_ex rd_bssl.EVP_DecryptInit_ex
+#undef EVP_EncryptInit_ex
+#define EVP_EncryptInit_ex rd_bssl.EVP_EncryptInit_ex
 #undef EVP_PKEY_free
 #define EVP_PKEY_free rd_bssl.EVP_PKEY_free
+#undef EVP_aes_128_cbc
+#define EVP_aes_128_cbc rd_bssl.EVP_aes_128_cbc
 #undef EVP_sha256
 #define EVP_sha256 rd_bssl.EVP_sha256
+#undef HMAC_Init_ex
+#define HMAC_Init_ex rd_bssl.HMAC_Init_ex
+#undef OPENSSL_cleanse
+#define OPENSSL_cleanse rd_bssl.OPENSSL_cleanse
 #undef PEM_read_bio_PrivateKey
 #define PEM_read_bio_PrivateKey rd_bssl.PEM_read_bio_PrivateKey
 #undef PEM_read_bio_X509
 #define PEM_read_bio_X509 rd_bssl.PEM_read_bio_X509
+#undef RAND_bytes
+#define RAND_bytes rd_bssl.RAND_bytes
 #undef SSL_CTX_add_extra_chain_cert
 #define SSL_CTX_add_extra_chain_cert rd_bssl.SSL_CTX_add_extra_chain_cert
 #undef SSL_CTX_check_private_key
@@ -145,6 +141,8 @@ extern struct rd_bssl_table rd_bssl;
 #define SSL_CTX_set_num_tickets rd_bssl.SSL_CTX_set_num_tickets
 #undef SSL_CTX_set_session_cache_mode
 #define SSL_CTX_set_session_cache_mode rd_bssl.SSL_CTX_set_session_cache_mode
+#undef SSL_CTX_set_tlsext_ticket_key_cb
+#define SSL_CTX_set_tlsext_ticket_key_cb rd_bssl.SSL_CTX_set_tlsext_ticket_key_cb
 #undef SSL_CTX_set_verify
 #define SSL_CTX_set_verify rd_bssl.SSL_CTX_set_verify
 #undef SSL_CTX_use_PrivateKey
@@ -181,10 +179,12 @@ extern struct rd_bssl_table rd_bssl;
 #define SSL_set1_host rd_bssl.SSL_set1_host
 #undef SSL_set_accept_state
 #define SSL_set_accept_state rd_bssl.SSL_set_accept_state
-#undef SSL_set_connect_state
-#define SSL_set_connect_state rd_bssl.SSL_set_connect_state
 #undef SSL_set_bio
 #define SSL_set_bio rd_bssl.SSL_set_bio
+#undef SSL_set_connect_state
+#define SSL_set_connect_state rd_bssl.SSL_set_connect_state
+#undef SSL_set_options
+#define SSL_set_options rd_bssl.SSL_set_options
 #undef SSL_set_session
 #define SSL_set_session rd_bssl.SSL_set_session
 #undef SSL_set_shutdown

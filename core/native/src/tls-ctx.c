@@ -59,7 +59,9 @@ static rd_tls_ctx *ctx_new(int server) {
   SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
   SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 #ifndef RD_TLS_BORING
-  /* BoringSSL does all of this by itself (tls.c reads its EOF without close_notify as an end). */
+  /* OpenSSL only. BoringSSL never renegotiates unless asked, frees its buffers once empty, has its
+     EOF without close_notify read as an end in tls.c and reads ahead in bssl-bio.c; its client
+     sends the compatibility ChangeCipherSpec, which it cannot be told not to. */
   /* A peer that closes TCP without close_notify ends the stream, as Node and Go treat it. */
   SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
   /* No dummy ChangeCipherSpec records (RFC 8446 D.4 makes them optional): one write and one read
