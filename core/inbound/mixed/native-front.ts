@@ -33,8 +33,8 @@ export interface FrontInbound {
  * TCP or WebSocket, TLS or not, connects (and does the TLS handshake and the upgrade) and relays; this side routes each request, tracks the relay (connections
  * list, stats) and logs. Everything else comes back as a socket for the JS inbound (`serve`): HTTP
  * and unknown first bytes, greetings without "no auth", other commands, malformed requests,
- * pipelined data, and requests routed to any other outbound (SOCKS; VLESS over TLS where the process
- * has no OpenSSL to share, as in Electron),
+ * pipelined data, and requests routed to any other outbound (SOCKS; VLESS over TLS where the addon
+ * found no TLS library, as in Electron without BoringSSL installed),
  * which then dial exactly as on the JS path.
  */
 export class NativeFront extends FrontListener {

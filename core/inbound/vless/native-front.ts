@@ -46,7 +46,7 @@ class NativeConnStream extends EventEmitter {
 
 /**
  * The VLESS relay's fast path on TCP and WebSocket, TLS or not: the native thread accepts (does
- * the TLS handshake, where the process has OpenSSL to share, and the WebSocket upgrade) and reads
+ * the TLS handshake, where the addon found a TLS library, and the WebSocket upgrade) and reads
  * the request header;
  * this side authenticates the UUID, applies the account state and limits exactly as the JS path
  * does, routes, and for the direct outbound has the native thread connect, answer [0, 0] and

@@ -100,8 +100,8 @@ describe.skipIf(addon === null || !frontTls(addon))('native front, VLESS over TL
   it('picks the first of its ALPN protocols the client offers, and resumes sessions it issued without renewing them', async () => {
     const r = await startVlessRig({ users: [relayUser('alice', ALICE)], tls: { certFile: pki.cert, keyFile: pki.key, alpn: ['h2', 'http/1.1'] } });
     closers.push(() => r.close());
-    // A VLESS request to the echo and its answer: BoringSSL sends the ticket with the server's
-    // first write (with its own, as OpenSSL does it right after the handshake).
+    // A VLESS request to the echo and its answer first: BoringSSL sends the ticket with the
+    // server's first write (OpenSSL right after the handshake).
     const connect = (session?: Buffer) => new Promise<{ s: tls.TLSSocket; ticket: Promise<Buffer> }>((res, rej) => {
       const s = tls.connect({ host: '127.0.0.1', port: r.port, servername: 'localhost', ca: readFileSync(pki.ca), ALPNProtocols: ['http/1.1', 'h2'], session });
       const ticket = new Promise<Buffer>((got) => s.once('session', got));

@@ -19,10 +19,10 @@
 int rd_ws_server_head(const uint8_t *buf, size_t len, const char *path, size_t *head_end, char accept[29]);
 
 /* Server: the layer for an upgraded connection; `pre` are frame bytes that came with the head;
-   `under`: the TLS layer it runs over (owned from now on), or NULL. */
+   `under`: the TLS layer it runs over, or NULL; the new layer owns it (on failure it stays the caller's). */
 rd_layer *rd_ws_server_layer(const uint8_t *pre, size_t pre_len, rd_layer *under);
 
-/* Client: a layer whose handshake (after that of `under`, a TLS layer it then owns, if any) sends
+/* Client: a layer whose handshake (after that of `under`, a TLS layer the new layer owns, if any) sends
    the upgrade request for `path` with `host_header` and checks the 101 answer (`why` then says
    "refused: HTTP 404 Not Found", "TLS: self-signed certificate" and the like). */
 rd_layer *rd_ws_client_layer(const char *path, const char *host_header, rd_layer *under);
